@@ -1,0 +1,121 @@
+//! Sign-in, sessions and who is calling: `Caller` for any signed-in user, `Authorized<P>` for a
+//! caller whose role the permission matrix allows to do `P`.
+
+pub mod password;
+pub mod permissions;
+mod routes;
+pub mod sessions;
+pub mod tokens;
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::Utc;
+use entity::{Role, UserStatus, session, user};
+use futures_util::future::LocalBoxFuture;
+use sea_orm::EntityTrait;
+use uuid::Uuid;
+
+pub use routes::{LoginResponse, routes};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use permissions::{Permission, permits};
+
+/// The signed-in user of this request, re-read from the database on every request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: user::Model,
+    pub session_id: Uuid,
+}
+
+impl Caller {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+            let claims = state.tokens.verify(&token?)?;
+            let (session, user) = session::Entity::find_by_id(claims.sid)
+                .find_also_related(user::Entity)
+                .one(&state.db)
+                .await?
+                .ok_or(ApiError::SessionRevoked)?;
+            let user = user.ok_or(ApiError::SessionRevoked)?;
+            if session.revoked_at.is_some()
+                || session.expires_at <= Utc::now()
+                || user.id != claims.sub
+                || user.status != UserStatus::Active
+            {
+                return Err(ApiError::SessionRevoked);
+            }
+            Ok(Caller {
+                user,
+                session_id: session.id,
+            })
+        })
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let header = req
+        .headers()
+        .get(AUTHORIZATION)
+        .ok_or(ApiError::Unauthenticated)?
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken)?;
+    let (scheme, token) = header.split_once(' ').ok_or(ApiError::InvalidToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(token.trim().to_owned())
+}
+
+/// A caller whose role may do `P` (see [`permissions`]); 403 `forbidden` otherwise.
+pub struct Authorized<P: Permission> {
+    caller: Caller,
+    _permission: PhantomData<P>,
+}
+
+impl<P: Permission> Deref for Authorized<P> {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<P: Permission + 'static> FromRequest for Authorized<P> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            if !permits(caller.role(), P::ACTION) {
+                return Err(ApiError::Forbidden);
+            }
+            Ok(Authorized {
+                caller,
+                _permission: PhantomData,
+            })
+        })
+    }
+}

@@ -1,0 +1,233 @@
+//! `/auth/*` and `/me*`: thin handlers over `sessions` and `password`.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Utc;
+use entity::{UserStatus, user};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::permissions::UseOwnAccount;
+use super::tokens::ACCESS_TOKEN_TTL;
+use super::{Authorized, password, sessions};
+use crate::domain::NewPassword;
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::Json;
+use crate::state::AppState;
+use crate::users::UserView;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me)
+        .service(change_password);
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    #[schema(example = "13800000000")]
+    pub mobile: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Opaque; exchange it at `/auth/refresh` for a new pair. Each one works once.
+    pub refresh_token: String,
+    pub user: UserView,
+}
+
+impl LoginResponse {
+    fn new(tokens: sessions::IssuedTokens, user: &user::Model) -> Self {
+        LoginResponse {
+            access_token: tokens.access_token,
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_TTL.num_seconds(),
+            refresh_token: tokens.refresh_token,
+            user: UserView::from(user),
+        }
+    }
+}
+
+/// Sign in with mobile number and password.
+///
+/// Five failed attempts in a row lock the account for 15 minutes (423). An unknown mobile and a
+/// wrong password answer alike, in the same time.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "Wrong mobile or password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Account locked", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+async fn login(
+    state: web::Data<AppState>,
+    body: Json<LoginRequest>,
+) -> ApiResult<web::Json<LoginResponse>> {
+    let LoginRequest { mobile, password } = body.0;
+    let now = Utc::now();
+    let found = user::Entity::find()
+        .filter(user::Column::Mobile.eq(mobile.trim()))
+        .one(&state.db)
+        .await?;
+    let Some(user) = found else {
+        password::verify(password, state.dummy_hash.to_string()).await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    match user.locked_until {
+        Some(until) if until > now => {
+            password::verify(password, state.dummy_hash.to_string()).await?;
+            return Err(ApiError::AccountLocked { until });
+        }
+        Some(_) => sessions::clear_failures(&state.db, user.id).await?,
+        None => {}
+    }
+    if !password::verify(password, user.password_hash.clone()).await? {
+        return Err(match sessions::record_failure(&state.db, user.id).await? {
+            Some(until) => ApiError::AccountLocked { until },
+            None => ApiError::InvalidCredentials,
+        });
+    }
+    if user.status != UserStatus::Active {
+        return Err(ApiError::AccountDisabled);
+    }
+    if user.failed_logins > 0 {
+        sessions::clear_failures(&state.db, user.id).await?;
+    }
+    let tokens = sessions::open(&state.db, &state.tokens, &user).await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    Ok(web::Json(LoginResponse::new(tokens, &user)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Exchange a refresh token for a new access token and refresh token.
+///
+/// Each refresh token works once. Presenting one that was already exchanged revokes the whole
+/// sign-in (someone else has a copy).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "Unknown, reused, revoked or expired refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account disabled", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<web::Json<LoginResponse>> {
+    let (tokens, user) = sessions::rotate(&state.db, &state.tokens, &body.0.refresh_token).await?;
+    Ok(web::Json(LoginResponse::new(tokens, &user)))
+}
+
+/// Sign out: the session ends, its access and refresh tokens stop working.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    caller: Authorized<UseOwnAccount>,
+) -> ApiResult<HttpResponse> {
+    sessions::revoke(&state.db, caller.session_id, Utc::now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+async fn me(caller: Authorized<UseOwnAccount>) -> web::Json<UserView> {
+    web::Json(UserView::from(&caller.user))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String, format = Password)]
+    pub current_password: SecretString,
+    /// 8–128 characters with at least one letter and one digit.
+    #[schema(value_type = String, format = Password)]
+    pub new_password: SecretString,
+}
+
+/// Change one's own password. Every other session of the user is signed out.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/me/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    caller: Authorized<UseOwnAccount>,
+    body: Json<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    let ChangePasswordRequest {
+        current_password,
+        new_password,
+    } = body.0;
+    let new_password = NewPassword::parse(&new_password)
+        .map_err(|code| ApiError::Validation(vec![FieldError::new("new_password", code)]))?;
+    if !password::verify(current_password, caller.user.password_hash.clone()).await? {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "current_password",
+            "incorrect",
+        )]));
+    }
+    if password::verify(new_password.secret().clone(), caller.user.password_hash.clone()).await? {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "new_password",
+            "same_as_current",
+        )]));
+    }
+    let hash = password::hash(new_password.secret().clone()).await?;
+    user::Entity::update(user::ActiveModel {
+        id: Set(caller.id()),
+        password_hash: Set(hash),
+        updated_at: Set(Utc::now()),
+        version: Set(caller.user.version + 1),
+        ..Default::default()
+    })
+    .exec(&state.db)
+    .await?;
+    sessions::revoke_all(&state.db, caller.id(), Some(caller.session_id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+

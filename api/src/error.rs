@@ -1,0 +1,318 @@
+//! The one error type of the API and its single mapping to `application/problem+json` (RFC 9457).
+
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n::{self, Lang};
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid fields: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("no bearer token")]
+    Unauthenticated,
+    #[error("invalid access token")]
+    InvalidToken,
+    #[error("expired access token")]
+    TokenExpired,
+    #[error("session revoked")]
+    SessionRevoked,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("account locked until {until}")]
+    AccountLocked { until: DateTime<Utc> },
+    #[error("account disabled")]
+    AccountDisabled,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// A rule about the current state of things; the code names which.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("stale If-Match")]
+    PreconditionFailed,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("service unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str) -> Self {
+        FieldError {
+            field: field.into(),
+            code,
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; stable, like `code`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:rural-collateral:problem:validation_failed")]
+    pub problem_type: String,
+    /// Short summary in the language of `Accept-Language` (English or Chinese).
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Stable machine code; never changes with the language.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// The `x-request-id` of the request, for support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Per-field problems, for `validation_failed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+    /// When a locked account opens again, for `account_locked`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The field, as a path into the request body (`approval_limit`, `items[2].name`).
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::InvalidQuery(_) => "invalid_query",
+            ApiError::InvalidCursor => "invalid_cursor",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::InvalidToken => "invalid_token",
+            ApiError::TokenExpired => "token_expired",
+            ApiError::SessionRevoked => "session_revoked",
+            ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::InvalidRefreshToken => "invalid_refresh_token",
+            ApiError::AccountLocked { .. } => "account_locked",
+            ApiError::AccountDisabled => "account_disabled",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::Conflict(code) => code,
+            ApiError::PreconditionFailed => "precondition_failed",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn problem(&self, lang: Lang) -> Problem {
+        let code = self.code();
+        let detail = match self {
+            ApiError::MalformedJson(detail) | ApiError::InvalidQuery(detail) => {
+                Some(detail.clone())
+            }
+            _ => None,
+        };
+        let errors = match self {
+            ApiError::Validation(fields) => fields
+                .iter()
+                .map(|f| ProblemField {
+                    field: f.field.clone(),
+                    code: f.code.to_owned(),
+                    message: i18n::field_message(f.code, lang).to_owned(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Problem {
+            problem_type: format!("urn:rural-collateral:problem:{code}"),
+            title: i18n::problem_title(code, lang).to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            instance: None,
+            code: code.to_owned(),
+            request_id: None,
+            errors,
+            locked_until: match self {
+                ApiError::AccountLocked { until } => Some(*until),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        ApiError::Internal(err.into())
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        ApiError::Internal(err)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::MalformedJson(_)
+            | ApiError::InvalidQuery(_)
+            | ApiError::InvalidCursor => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unauthenticated
+            | ApiError::InvalidToken
+            | ApiError::TokenExpired
+            | ApiError::SessionRevoked
+            | ApiError::InvalidCredentials
+            | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
+            ApiError::AccountLocked { .. } => StatusCode::LOCKED,
+            ApiError::AccountDisabled | ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            ApiError::Unavailable(cause) => tracing::warn!(error = ?cause, "not ready"),
+            _ => {}
+        }
+        let mut response = problem_response(&self.problem(Lang::En));
+        if self.status_code() == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+fn problem_response(problem: &Problem) -> HttpResponse {
+    let status =
+        StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .json(problem)
+}
+
+/// Problem code for an error that did not come from our handlers (the router, actix itself).
+fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::SERVICE_UNAVAILABLE => "service_unavailable",
+        s if s.is_client_error() => "bad_request",
+        _ => "internal_error",
+    }
+}
+
+/// Middleware hook (`ErrorHandlers::default_handler`): every error response leaves as a problem
+/// in the caller's language, carrying the request path and id, whatever produced it.
+pub fn render_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let lang = Lang::from_request(res.request());
+    let mut problem = match res.response().error() {
+        Some(err) => match err.as_error::<ApiError>() {
+            Some(api_error) => api_error.problem(lang),
+            None => generic_problem(res.status(), lang),
+        },
+        None => generic_problem(res.status(), lang),
+    };
+    problem.instance = Some(res.request().path().to_owned());
+    problem.request_id = request_id(res.request());
+
+    let (req, old) = res.into_parts();
+    let mut response = problem_response(&problem);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let response: ServiceResponse<BoxBody> = ServiceResponse::new(req, response);
+    Ok(ErrorHandlerResponse::Response(
+        response.map_body(|_, body| EitherBody::right(body)),
+    ))
+}
+
+fn generic_problem(status: StatusCode, lang: Lang) -> Problem {
+    let code = code_for_status(status);
+    Problem {
+        problem_type: format!("urn:rural-collateral:problem:{code}"),
+        title: i18n::problem_title(code, lang).to_owned(),
+        status: status.as_u16(),
+        detail: None,
+        instance: None,
+        code: code.to_owned(),
+        request_id: None,
+        errors: Vec::new(),
+        locked_until: None,
+    }
+}
+
+pub fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string())
+}
+
+/// Parses several fields at once and reports every invalid one, not just the first:
+/// `let (mobile, name) = validate!(mobile = Mobile::parse(&b.mobile), display_name = ...)?;`
+/// Each expression is a `Result<T, &'static str>` whose error is a field code from `i18n`.
+#[macro_export]
+macro_rules! validate {
+    ($($field:ident = $parsed:expr),+ $(,)?) => {{
+        match ($($parsed,)+) {
+            ($(Ok($field),)+) => Ok::<_, $crate::error::ApiError>(($($field,)+)),
+            ($($field,)+) => {
+                let mut errors = Vec::new();
+                $(
+                    if let Err(code) = $field {
+                        errors.push($crate::error::FieldError::new(stringify!($field), code));
+                    }
+                )+
+                Err($crate::error::ApiError::Validation(errors))
+            }
+        }
+    }};
+}

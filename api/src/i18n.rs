@@ -1,0 +1,144 @@
+//! Every human-readable text of the API, in English and Chinese, keyed by the stable machine code.
+//! The code never changes with the language; only `title`, `detail` and field `message` do.
+
+use actix_web::HttpRequest;
+use actix_web::http::header::ACCEPT_LANGUAGE;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// Chinese when the most preferred language of `Accept-Language` is a `zh` tag, else English.
+    pub fn from_request(req: &HttpRequest) -> Lang {
+        let Some(header) = req
+            .headers()
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Lang::En;
+        };
+        Self::from_accept_language(header)
+    }
+
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut best: Option<(f32, &str)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim();
+            let quality = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if !tag.is_empty() && best.is_none_or(|(q, _)| quality > q) {
+                best = Some((quality, tag));
+            }
+        }
+        match best {
+            Some((_, tag)) if tag.to_ascii_lowercase().starts_with("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+
+    pub fn pick<'a>(self, en: &'a str, zh: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::Zh => zh,
+        }
+    }
+}
+
+/// Title of a problem, by its code.
+pub fn problem_title(code: &str, lang: Lang) -> &'static str {
+    let (en, zh) = match code {
+        "validation_failed" => ("The request has invalid fields", "请求参数校验失败"),
+        "malformed_json" => ("The request body is not valid JSON", "请求体不是合法的 JSON"),
+        "unsupported_media_type" => (
+            "The request body must be application/json",
+            "请求体必须是 application/json",
+        ),
+        "invalid_query" => ("Invalid query parameters", "查询参数无效"),
+        "invalid_cursor" => ("Invalid pagination cursor", "分页游标无效"),
+        "bad_request" => ("Bad request", "请求无效"),
+        "unauthenticated" => ("Authentication required", "需要登录"),
+        "invalid_token" => ("The access token is invalid", "访问令牌无效"),
+        "token_expired" => ("The access token has expired", "访问令牌已过期"),
+        "session_revoked" => ("This sign-in has ended", "登录会话已失效"),
+        "invalid_credentials" => ("Wrong mobile number or password", "手机号或密码错误"),
+        "invalid_refresh_token" => ("The refresh token is invalid", "刷新令牌无效"),
+        "account_locked" => (
+            "Too many failed sign-ins: the account is locked for a while",
+            "登录失败次数过多，账号已被暂时锁定",
+        ),
+        "account_disabled" => ("This account is disabled", "账号已停用"),
+        "forbidden" => ("Your role may not do this", "当前角色无权执行此操作"),
+        "not_found" => ("Not found", "资源不存在"),
+        "method_not_allowed" => ("Method not allowed", "不支持该请求方法"),
+        "mobile_taken" => (
+            "A user with this mobile number already exists",
+            "该手机号已被注册",
+        ),
+        "cannot_modify_self" => (
+            "You cannot change your own role or status",
+            "不能修改自己的角色或状态",
+        ),
+        "precondition_failed" => (
+            "The object has changed since you read it",
+            "对象已被修改，请刷新后重试",
+        ),
+        "payload_too_large" => ("The request body is too large", "请求体过大"),
+        "service_unavailable" => ("The service is not ready", "服务暂不可用"),
+        _ => ("Internal server error", "服务器内部错误"),
+    };
+    lang.pick(en, zh)
+}
+
+/// Message for one invalid field, by its code.
+pub fn field_message(code: &str, lang: Lang) -> &'static str {
+    let (en, zh) = match code {
+        "required" => ("This field is required", "此项为必填项"),
+        "invalid_type" => ("This field has the wrong type", "字段类型错误"),
+        "invalid_value" => ("This value is not allowed", "取值无效"),
+        "blank" => ("This field must not be blank", "此项不能为空"),
+        "too_long" => ("This value is too long", "内容过长"),
+        "invalid_mobile" => (
+            "Not a mainland China mobile number (11 digits starting with 1)",
+            "不是有效的中国大陆手机号（以 1 开头的 11 位数字）",
+        ),
+        "weak_password" => (
+            "The password needs 8 to 128 characters with at least one letter and one digit",
+            "密码须为 8 到 128 位，且至少包含一个字母和一个数字",
+        ),
+        "incorrect" => ("This is not your current password", "当前密码不正确"),
+        "same_as_current" => (
+            "The new password must differ from the current one",
+            "新密码不能与当前密码相同",
+        ),
+        "invalid_amount" => (
+            "Not an amount: use a decimal string with at most two places",
+            "金额格式无效：请使用最多两位小数的十进制字符串",
+        ),
+        "negative" => ("Must not be negative", "不能为负数"),
+        "required_for_role" => ("Required for this role", "该角色必须填写此项"),
+        "not_allowed_for_role" => ("Not allowed for this role", "该角色不能填写此项"),
+        "out_of_range" => ("Out of the allowed range", "超出允许范围"),
+        _ => ("This value is invalid", "取值无效"),
+    };
+    lang.pick(en, zh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_most_preferred_language() {
+        assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(Lang::from_accept_language("en-US,zh-CN;q=0.5"), Lang::En);
+        assert_eq!(Lang::from_accept_language("en;q=0.4, zh-Hans;q=0.9"), Lang::Zh);
+        assert_eq!(Lang::from_accept_language("fr"), Lang::En);
+        assert_eq!(Lang::from_accept_language(""), Lang::En);
+    }
+}

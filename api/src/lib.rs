@@ -1,0 +1,25 @@
+//! The HTTP API of the rural asset collateral and loan-matching platform.
+//!
+//! One module per feature, each owning its routes, request/response types and rules:
+//! [`auth`] (sign-in, sessions, the permission matrix), [`users`], [`health`].
+//! Shared plumbing: [`config`], [`db`], [`error`] (problem+json), [`extract`], [`pagination`],
+//! [`i18n`], [`telemetry`], [`startup`].
+
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod i18n;
+pub mod openapi;
+pub mod pagination;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod users;
+
+pub use config::Settings;
+pub use startup::Application;

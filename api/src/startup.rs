@@ -1,0 +1,133 @@
+//! Building and running the HTTP server: middleware, routes, docs, metrics.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, Service, ServerHandle};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, HttpServer, web};
+use actix_web_prom::PrometheusMetricsBuilder;
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use crate::auth::password;
+use crate::auth::tokens::TokenKeys;
+use crate::config::Settings;
+use crate::error::{ApiError, render_problem, request_id};
+use crate::extract::{JSON_LIMIT, path_config, query_config};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use crate::{auth, bootstrap, db, health, users};
+
+/// Every route of the service, for the server and for the OpenAPI document alike.
+fn configure_routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/api/v1")
+            .configure(auth::routes)
+            .configure(users::routes),
+    )
+    .configure(health::routes);
+}
+
+pub fn api_routes_document() -> utoipa::openapi::OpenApi {
+    let (_, document) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure_routes)
+        .split_for_parts();
+    document
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates, makes sure an admin exists, and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = db::connect(&settings.database_url()).await?;
+        db::migrate(&db).await?;
+        bootstrap::ensure_admin(&db, &settings).await?;
+        Self::build_with_db(settings, db).await
+    }
+
+    /// Serves an already connected and migrated database.
+    pub async fn build_with_db(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let secret = settings.resolve_jwt_secret()?;
+        let dummy_hash = tokio::task::spawn_blocking(password::dummy_hash).await??;
+        let state = web::Data::new(AppState {
+            db,
+            tokens: TokenKeys::new(&secret),
+            dummy_hash: Arc::from(dummy_hash),
+        });
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let metrics = PrometheusMetricsBuilder::new("api")
+            .endpoint("/metrics")
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
+        let document = api_routes_document();
+
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(JSON_LIMIT))
+                .app_data(path_config())
+                .app_data(query_config())
+                .configure(configure_routes)
+                .split_for_parts();
+            app.service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/api-docs/openapi.json", document.clone())
+                    .config(Config::default().validator_url("none")),
+            )
+            .service(web::redirect("/docs", "/docs/"))
+            .service(web::redirect("/", "/docs/"))
+            .default_service(web::to(|| async { Err::<String, _>(ApiError::NotFound) }))
+            .wrap(ErrorHandlers::new().default_handler(render_problem))
+            .wrap_fn(|req, srv| {
+                let response = srv.call(req);
+                async move {
+                    let mut response = response.await?;
+                    if let Some(id) = request_id(response.request())
+                        && let Ok(value) = HeaderValue::from_str(&id)
+                    {
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static("x-request-id"), value);
+                    }
+                    Ok(response)
+                }
+            })
+            .wrap(TracingLogger::default())
+            .wrap(metrics.clone())
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

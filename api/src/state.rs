@@ -1,0 +1,15 @@
+//! What every request handler can reach: the database and the token keys.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::tokens::TokenKeys;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub tokens: TokenKeys,
+    /// Verified against when a mobile is unknown; see `auth::password::dummy_hash`.
+    pub dummy_hash: Arc<str>,
+}

@@ -1,0 +1,456 @@
+//! User accounts, managed by the county bureau (admin); supervisors may read them.
+
+mod rules;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use entity::{Money, Role, UserStatus, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+pub use rules::{Binding, check_binding, rebind};
+
+use crate::auth::permissions::{ManageUsers, ReadUsers};
+use crate::auth::{Authorized, password, sessions};
+use crate::domain::{Mobile, NewPassword, parse_name};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::{IfMatch, Json, parse_json, with_etag};
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+use crate::{db, validate};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create_user)
+        .service(list_users)
+        .service(get_user)
+        .service(update_user)
+        .service(reset_password);
+}
+
+/// A user as the API shows it (never the password hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub mobile: String,
+    pub display_name: String,
+    pub role: Role,
+    pub organization_id: Option<Uuid>,
+    pub bank_id: Option<Uuid>,
+    pub branch_id: Option<Uuid>,
+    pub approval_limit: Option<Money>,
+    pub status: UserStatus,
+    /// Set while sign-in is locked after repeated failures.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Send back as `If-Match` when updating.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&user::Model> for UserView {
+    fn from(u: &user::Model) -> Self {
+        UserView {
+            id: u.id,
+            mobile: u.mobile.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role,
+            organization_id: u.organization_id,
+            bank_id: u.bank_id,
+            branch_id: u.branch_id,
+            approval_limit: u.approval_limit,
+            status: u.status,
+            locked_until: u.locked_until.filter(|until| *until > Utc::now()),
+            version: u.version,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateUserRequest {
+    #[schema(example = "13912345678")]
+    pub mobile: String,
+    #[schema(example = "王芳")]
+    pub display_name: String,
+    pub role: Role,
+    /// Initial password: 8–128 characters with a letter and a digit.
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    /// Required for `org_operator`, not allowed otherwise.
+    pub organization_id: Option<Uuid>,
+    /// Required for bank roles, not allowed otherwise.
+    pub bank_id: Option<Uuid>,
+    /// Optional for bank roles.
+    pub branch_id: Option<Uuid>,
+    /// Required for `bank_approver`, not allowed otherwise.
+    pub approval_limit: Option<Money>,
+}
+
+/// Create a user.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, body = UserView, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Mobile already registered (`mobile_taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users")]
+async fn create_user(
+    state: web::Data<AppState>,
+    _caller: Authorized<ManageUsers>,
+    body: Json<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let request = body.0;
+    let binding = Binding {
+        organization_id: request.organization_id,
+        bank_id: request.bank_id,
+        branch_id: request.branch_id,
+        approval_limit: request.approval_limit,
+    };
+    let parsed = validate!(
+        mobile = Mobile::parse(&request.mobile),
+        display_name = parse_name(&request.display_name, 64),
+        password = NewPassword::parse(&request.password),
+    );
+    let (mobile, display_name, password) =
+        with_more_errors(parsed, check_binding(request.role, &binding))?;
+    let hash = password::hash(password.secret().clone()).await?;
+    let created = insert(
+        &state.db,
+        NewUser {
+            mobile,
+            display_name,
+            role: request.role,
+            binding,
+            password_hash: hash,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/users/{}", created.id)))
+        .insert_header(crate::extract::etag(created.version))
+        .json(UserView::from(&created)))
+}
+
+pub struct NewUser {
+    pub mobile: Mobile,
+    pub display_name: String,
+    pub role: Role,
+    pub binding: Binding,
+    pub password_hash: String,
+}
+
+/// Inserts a user; a taken mobile is a 409 `mobile_taken`, decided by the unique index.
+pub async fn insert(
+    db: &impl sea_orm::ConnectionTrait,
+    new: NewUser,
+) -> Result<user::Model, ApiError> {
+    let now = Utc::now();
+    let model = user::Model {
+        id: Uuid::now_v7(),
+        mobile: new.mobile.into_inner(),
+        display_name: new.display_name,
+        password_hash: new.password_hash,
+        role: new.role,
+        organization_id: new.binding.organization_id,
+        bank_id: new.binding.bank_id,
+        branch_id: new.binding.branch_id,
+        approval_limit: new.binding.approval_limit,
+        status: UserStatus::Active,
+        failed_logins: 0,
+        locked_until: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let active: user::ActiveModel = model.clone().into();
+    match user::Entity::insert(active).exec_without_returning(db).await {
+        Ok(_) => Ok(model),
+        Err(err) if db::is_unique_violation(&err) => Err(ApiError::Conflict("mobile_taken")),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn with_more_errors<T>(
+    parsed: Result<T, ApiError>,
+    more: Vec<FieldError>,
+) -> Result<T, ApiError> {
+    match parsed {
+        Ok(value) if more.is_empty() => Ok(value),
+        Ok(_) => Err(ApiError::Validation(more)),
+        Err(ApiError::Validation(mut errors)) => {
+            errors.extend(more);
+            Err(ApiError::Validation(errors))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    /// Part of the mobile number or display name.
+    pub q: Option<String>,
+}
+
+/// List users, oldest first.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(UserFilter, PageParams),
+    responses(
+        (status = 200, body = Page<UserView>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users")]
+async fn list_users(
+    state: web::Data<AppState>,
+    _caller: Authorized<ReadUsers>,
+    filter: web::Query<UserFilter>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<UserView>>> {
+    let limit = page.limit()?;
+    let mut query = user::Entity::find().order_by_asc(user::Column::Id);
+    if let Some(after) = page.after::<Uuid>()? {
+        query = query.filter(user::Column::Id.gt(after));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(user::Column::Role.eq(role));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(user::Column::Status.eq(status));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = db::contains_pattern(q);
+        query = query.filter(
+            Condition::any()
+                .add(Expr::col(user::Column::Mobile).like(pattern.clone()))
+                .add(
+                    Expr::expr(Func::lower(Expr::col(user::Column::DisplayName)))
+                        .like(pattern),
+                ),
+        );
+    }
+    let rows = query.limit(limit + 1).all(&state.db).await?;
+    Ok(web::Json(Page::from_rows(rows, limit, |u| u.id, |u| UserView::from(&u))))
+}
+
+/// One user.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = UserView, headers(("ETag" = String))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/{id}")]
+async fn get_user(
+    state: web::Data<AppState>,
+    _caller: Authorized<ReadUsers>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let found = find(&state.db, *id).await?;
+    Ok(with_etag(StatusCode::OK, found.version, &UserView::from(&found)))
+}
+
+async fn find(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Result<user::Model, ApiError> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct UpdateUserRequest {
+    pub display_name: Option<String>,
+    /// Changing the role drops the bindings the new role may not have.
+    pub role: Option<Role>,
+    /// `disabled` signs the user out everywhere and stops sign-in.
+    pub status: Option<UserStatus>,
+    pub organization_id: Option<Uuid>,
+    pub bank_id: Option<Uuid>,
+    pub branch_id: Option<Uuid>,
+    pub approval_limit: Option<Money>,
+}
+
+/// Change a user's name, role, status, binding or approval limit.
+///
+/// Send the `ETag` you read as `If-Match`; a stale one gets 412. A change of role, binding or
+/// status signs the user out everywhere.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, body = UserView, headers(("ETag" = String))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cannot_modify_self`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/users/{id}")]
+async fn update_user(
+    state: web::Data<AppState>,
+    caller: Authorized<ManageUsers>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<UpdateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let request = body.0;
+    let current = find(&state.db, *id).await?;
+    if_match.check(current.version)?;
+
+    let role = request.role.unwrap_or(current.role);
+    let status = request.status.unwrap_or(current.status);
+    if current.id == caller.id() && (role != current.role || status != current.status) {
+        return Err(ApiError::Conflict("cannot_modify_self"));
+    }
+    let current_binding = Binding {
+        organization_id: current.organization_id,
+        bank_id: current.bank_id,
+        branch_id: current.branch_id,
+        approval_limit: current.approval_limit,
+    };
+    let requested = Binding {
+        organization_id: request.organization_id,
+        bank_id: request.bank_id,
+        branch_id: request.branch_id,
+        approval_limit: request.approval_limit,
+    };
+    let binding = rebind(role, &current_binding, &requested);
+    let display_name = match request.display_name.as_deref() {
+        Some(name) => parse_name(name, 64)
+            .map_err(|code| FieldError::new("display_name", code))
+            .map(Some),
+        None => Ok(None),
+    };
+    let mut errors = check_binding(role, &binding);
+    if let Err(e) = &display_name {
+        errors.insert(0, e.clone());
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let display_name = display_name.ok().flatten().unwrap_or(current.display_name.clone());
+
+    let sign_out = role != current.role || status != current.status || binding != current_binding;
+    let txn = state.db.begin().await?;
+    let changed = user::Entity::update_many()
+        .set(user::ActiveModel {
+            display_name: Set(display_name),
+            role: Set(role),
+            status: Set(status),
+            organization_id: Set(binding.organization_id),
+            bank_id: Set(binding.bank_id),
+            branch_id: Set(binding.branch_id),
+            approval_limit: Set(binding.approval_limit),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        })
+        .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+        .filter(user::Column::Id.eq(current.id))
+        .filter(user::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    if sign_out {
+        sessions::revoke_all(&txn, current.id, None).await?;
+    }
+    let updated = find(&txn, current.id).await?;
+    txn.commit().await?;
+    Ok(with_etag(StatusCode::OK, updated.version, &UserView::from(&updated)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct ResetPasswordRequest {
+    /// The new password; leave out to have one generated and returned once.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub new_password: Option<SecretString>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ResetPasswordResponse {
+    /// The generated password, shown this once; absent when you chose one.
+    pub temporary_password: Option<String>,
+}
+
+/// Reset a user's password: unlocks the account and signs the user out everywhere.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body(content = Option<ResetPasswordRequest>, description = "Optional; empty body generates a password"),
+    responses(
+        (status = 200, body = ResetPasswordResponse),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/reset-password")]
+async fn reset_password(
+    state: web::Data<AppState>,
+    _caller: Authorized<ManageUsers>,
+    id: web::Path<Uuid>,
+    body: web::Bytes,
+) -> ApiResult<web::Json<ResetPasswordResponse>> {
+    let request: ResetPasswordRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ResetPasswordRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    let target = find(&state.db, *id).await?;
+    let (secret, generated) = match request.new_password {
+        Some(chosen) => (chosen, None),
+        None => {
+            let generated = password::generate();
+            (SecretString::from(generated.clone()), Some(generated))
+        }
+    };
+    let new_password = NewPassword::parse(&secret)
+        .map_err(|code| ApiError::Validation(vec![FieldError::new("new_password", code)]))?;
+    let hash = password::hash(new_password.secret().clone()).await?;
+    let txn = state.db.begin().await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::FailedLogins, Expr::value(0))
+        .col_expr(user::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+        .filter(user::Column::Id.eq(target.id))
+        .exec(&txn)
+        .await?;
+    sessions::revoke_all(&txn, target.id, None).await?;
+    txn.commit().await?;
+    Ok(web::Json(ResetPasswordResponse {
+        temporary_password: generated,
+    }))
+}

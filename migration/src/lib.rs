@@ -1,0 +1,16 @@
+//! Schema migrations, applied at start by `rural-collateral serve` and `rural-collateral migrate`.
+//!
+//! Every migration runs unchanged on SQLite and PostgreSQL; invariants live here as constraints.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_users_and_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_users_and_sessions::Migration)]
+    }
+}
