@@ -5,7 +5,11 @@ use api::{Application, Settings, db, telemetry};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "rural-collateral", version, about = "Rural asset collateral and loan-matching platform API")]
+#[command(
+    name = "rural-collateral",
+    version,
+    about = "Rural asset collateral and loan-matching platform API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -57,7 +57,11 @@ pub async fn ensure_admin(db: &DatabaseConnection, settings: &Settings) -> anyho
 }
 
 /// Creates an admin; false when another instance created the same one first.
-async fn create(db: &DatabaseConnection, mobile: Mobile, secret: SecretString) -> anyhow::Result<bool> {
+async fn create(
+    db: &DatabaseConnection,
+    mobile: Mobile,
+    secret: SecretString,
+) -> anyhow::Result<bool> {
     let password_hash = password::hash(secret).await?;
     let new = NewUser {
         mobile,

@@ -96,8 +96,7 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
     let mut bytes = [0u8; 48];
     rand::rng().fill_bytes(&mut bytes);
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(path, &secret)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    write_private(path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(SecretString::from(secret))
 }
 

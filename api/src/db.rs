@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::sea_query::LikeExpr;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
@@ -45,6 +45,13 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         .context("database migration failed")
 }
 
+/// The current time as stored: PostgreSQL keeps microseconds, so nothing finer is handed out,
+/// and what a response shows equals what a later read returns.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
 /// True when the statement failed on a unique constraint, on either backend.
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
@@ -66,7 +73,9 @@ pub fn contains_pattern(needle: &str) -> LikeExpr {
 }
 
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
@@ -95,12 +104,18 @@ mod tests {
             redact("postgres://app:s3cret@db:5432/rc"),
             "postgres://app:***@db:5432/rc"
         );
-        assert_eq!(redact("sqlite://data/x.db?mode=rwc"), "sqlite://data/x.db?mode=rwc");
+        assert_eq!(
+            redact("sqlite://data/x.db?mode=rwc"),
+            "sqlite://data/x.db?mode=rwc"
+        );
     }
 
     #[test]
     fn finds_sqlite_file() {
-        assert_eq!(sqlite_file("sqlite://./data/a.db?mode=rwc"), Some("./data/a.db"));
+        assert_eq!(
+            sqlite_file("sqlite://./data/a.db?mode=rwc"),
+            Some("./data/a.db")
+        );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
     }
 }

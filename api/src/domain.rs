@@ -75,7 +75,14 @@ mod tests {
     fn mobiles() {
         assert!(Mobile::parse("13800138000").is_ok());
         assert!(Mobile::parse(" 19912345678 ").is_ok());
-        for bad in ["12800138000", "1380013800", "138001380001", "1380013800a", "+8613800138000", ""] {
+        for bad in [
+            "12800138000",
+            "1380013800",
+            "138001380001",
+            "1380013800a",
+            "+8613800138000",
+            "",
+        ] {
             assert_eq!(Mobile::parse(bad), Err("invalid_mobile"), "{bad}");
         }
     }

@@ -190,9 +190,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::MalformedJson(_)
-            | ApiError::InvalidQuery(_)
-            | ApiError::InvalidCursor => StatusCode::BAD_REQUEST,
+            ApiError::MalformedJson(_) | ApiError::InvalidQuery(_) | ApiError::InvalidCursor => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthenticated
             | ApiError::InvalidToken
@@ -228,8 +228,7 @@ impl ResponseError for ApiError {
 }
 
 fn problem_response(problem: &Problem) -> HttpResponse {
-    let status =
-        StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     HttpResponse::build(status)
         .content_type("application/problem+json")
         .json(problem)

@@ -14,7 +14,17 @@ pub const JSON_LIMIT: usize = 1024 * 1024;
 
 /// A JSON request body. Unlike `actix_web::web::Json`, a body of the wrong shape is reported
 /// field by field (`validation_failed` with the JSON path), and syntax errors as `malformed_json`.
-pub struct Json<T>(pub T);
+///
+/// Extraction itself never fails: the handler calls [`Json::into_inner`] after its other
+/// extractors have run, so a caller who may not call the endpoint learns that (401/403), not
+/// what is wrong with the body.
+pub struct Json<T>(Result<T, ApiError>);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
@@ -26,23 +36,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let essence = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let essence = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 essence == "application/json" || essence.ends_with("+json")
             })
             .unwrap_or(false);
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
+            let bytes = body.await;
             if !is_json {
-                return Err(ApiError::UnsupportedMediaType);
+                return Ok(Json(Err(ApiError::UnsupportedMediaType)));
             }
-            let bytes = body.await.map_err(|err| {
-                if err.as_response_error().status_code() == 413 {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::MalformedJson("the body could not be read".into())
+            let parsed = match bytes {
+                Ok(bytes) => parse_json(&bytes),
+                Err(err) if err.as_response_error().status_code() == 413 => {
+                    Err(ApiError::PayloadTooLarge)
                 }
-            })?;
-            parse_json(&bytes).map(Json)
+                Err(_) => Err(ApiError::MalformedJson("the body could not be read".into())),
+            };
+            Ok(Json(parsed))
         })
     }
 }
@@ -71,10 +87,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 fn missing_field(message: &str) -> Option<&str> {
-    message
-        .strip_prefix("missing field `")?
-        .split('`')
-        .next()
+    message.strip_prefix("missing field `")?.split('`').next()
 }
 
 /// The version a client read, from `If-Match`; absent means "do not check".
@@ -103,7 +116,10 @@ fn parse_if_match(value: Option<&HeaderValue>) -> Result<IfMatch, ApiError> {
     let Some(value) = value else {
         return Ok(IfMatch(None));
     };
-    let text = value.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::PreconditionFailed)?
+        .trim();
     if text == "*" {
         return Ok(IfMatch(None));
     }
@@ -119,8 +135,14 @@ pub fn etag(version: i32) -> (header::HeaderName, String) {
 }
 
 /// A response with a body and the object's ETag.
-pub fn with_etag<T: serde::Serialize>(status: actix_web::http::StatusCode, version: i32, body: &T) -> HttpResponse {
-    HttpResponse::build(status).insert_header(etag(version)).json(body)
+pub fn with_etag<T: serde::Serialize>(
+    status: actix_web::http::StatusCode,
+    version: i32,
+    body: &T,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(etag(version))
+        .json(body)
 }
 
 pub fn path_config() -> web::PathConfig {

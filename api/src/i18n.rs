@@ -54,7 +54,10 @@ impl Lang {
 pub fn problem_title(code: &str, lang: Lang) -> &'static str {
     let (en, zh) = match code {
         "validation_failed" => ("The request has invalid fields", "请求参数校验失败"),
-        "malformed_json" => ("The request body is not valid JSON", "请求体不是合法的 JSON"),
+        "malformed_json" => (
+            "The request body is not valid JSON",
+            "请求体不是合法的 JSON",
+        ),
         "unsupported_media_type" => (
             "The request body must be application/json",
             "请求体必须是 application/json",
@@ -135,9 +138,15 @@ mod tests {
 
     #[test]
     fn picks_most_preferred_language() {
-        assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(
+            Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Lang::Zh
+        );
         assert_eq!(Lang::from_accept_language("en-US,zh-CN;q=0.5"), Lang::En);
-        assert_eq!(Lang::from_accept_language("en;q=0.4, zh-Hans;q=0.9"), Lang::Zh);
+        assert_eq!(
+            Lang::from_accept_language("en;q=0.4, zh-Hans;q=0.9"),
+            Lang::Zh
+        );
         assert_eq!(Lang::from_accept_language("fr"), Lang::En);
         assert_eq!(Lang::from_accept_language(""), Lang::En);
     }

@@ -112,6 +112,9 @@ mod tests {
             cursor: Some("!!".into()),
         };
         assert!(params.limit().is_err());
-        assert!(matches!(params.after::<i32>(), Err(ApiError::InvalidCursor)));
+        assert!(matches!(
+            params.after::<i32>(),
+            Err(ApiError::InvalidCursor)
+        ));
     }
 }

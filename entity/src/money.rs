@@ -37,11 +37,15 @@ impl Money {
 
     /// Exact conversion: refuses anything finer than a fen instead of rounding it away.
     pub fn from_decimal(value: Decimal) -> Result<Self, MoneyError> {
-        let fen = value.checked_mul(Decimal::ONE_HUNDRED).ok_or(MoneyError::OutOfRange)?;
+        let fen = value
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .ok_or(MoneyError::OutOfRange)?;
         if fen.fract() != Decimal::ZERO {
             return Err(MoneyError::TooPrecise);
         }
-        i64::try_from(fen).map(Money).map_err(|_| MoneyError::OutOfRange)
+        i64::try_from(fen)
+            .map(Money)
+            .map_err(|_| MoneyError::OutOfRange)
     }
 
     pub fn to_decimal(self) -> Decimal {
@@ -107,7 +111,9 @@ impl utoipa::PartialSchema for Money {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .pattern(Some(r"^-?\d+(\.\d{1,2})?$"))
-            .description(Some("Amount in CNY as a decimal string with at most two places"))
+            .description(Some(
+                "Amount in CNY as a decimal string with at most two places",
+            ))
             .examples([serde_json::json!("12345.67")])
             .into()
     }

@@ -14,21 +14,25 @@ impl MigrationTrait for Migration {
                     .col(string_len_uniq(Users::Mobile, 11))
                     .col(string_len(Users::DisplayName, 64))
                     .col(string_len(Users::PasswordHash, 255))
-                    .col(string_len(Users::Role, 20).check(Expr::col(Users::Role).is_in([
-                        "admin",
-                        "supervisor",
-                        "org_operator",
-                        "bank_officer",
-                        "bank_approver",
-                    ])))
+                    .col(
+                        string_len(Users::Role, 20).check(Expr::col(Users::Role).is_in([
+                            "admin",
+                            "supervisor",
+                            "org_operator",
+                            "bank_officer",
+                            "bank_approver",
+                        ])),
+                    )
                     .col(uuid_null(Users::OrganizationId))
                     .col(uuid_null(Users::BankId))
                     .col(uuid_null(Users::BranchId))
-                    .col(big_integer_null(Users::ApprovalLimit).check(
-                        Expr::col(Users::ApprovalLimit)
-                            .is_null()
-                            .or(Expr::col(Users::ApprovalLimit).gte(0)),
-                    ))
+                    .col(
+                        big_integer_null(Users::ApprovalLimit).check(
+                            Expr::col(Users::ApprovalLimit)
+                                .is_null()
+                                .or(Expr::col(Users::ApprovalLimit).gte(0)),
+                        ),
+                    )
                     .col(
                         string_len(Users::Status, 16)
                             .check(Expr::col(Users::Status).is_in(["active", "disabled"])),

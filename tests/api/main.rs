@@ -1,1 +1,15 @@
-fn main(){}
+//! End-to-end tests: the real server on a random port, its own fresh database, called over HTTP
+//! as the mobile app, the bank client or the admin console would.
+//!
+//! SQLite by default; set `TEST_DATABASE_URL=postgres://…/postgres` to run every test on its own
+//! newly created PostgreSQL database (dropped afterwards).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod conventions;
+mod helpers;
+mod money;
+mod openapi;
+mod permissions;
+mod users;

@@ -36,7 +36,15 @@ pub fn generate() -> String {
     const DIGITS: &[u8] = b"23456789";
     let mut rng = rand::rng();
     let mut pick = |set: &[u8]| set[(rng.next_u32() as usize) % set.len()] as char;
-    let mut password: String = (0..14).map(|i| if i % 3 == 2 { pick(DIGITS) } else { pick(LETTERS) }).collect();
+    let mut password: String = (0..14)
+        .map(|i| {
+            if i % 3 == 2 {
+                pick(DIGITS)
+            } else {
+                pick(LETTERS)
+            }
+        })
+        .collect();
     password.push(pick(DIGITS));
     password.push(pick(LETTERS));
     password
@@ -57,8 +65,16 @@ mod tests {
     async fn hashes_and_verifies() {
         let phc = hash(SecretString::from("correct horse 1")).await.unwrap();
         assert!(phc.starts_with("$argon2id$"));
-        assert!(verify(SecretString::from("correct horse 1"), phc.clone()).await.unwrap());
-        assert!(!verify(SecretString::from("wrong horse 1"), phc).await.unwrap());
+        assert!(
+            verify(SecretString::from("correct horse 1"), phc.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify(SecretString::from("wrong horse 1"), phc)
+                .await
+                .unwrap()
+        );
     }
 
     #[test]

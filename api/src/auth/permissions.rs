@@ -17,7 +17,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [Action::UseOwnAccount, Action::ReadUsers, Action::ManageUsers];
+    pub const ALL: [Action; 3] = [
+        Action::UseOwnAccount,
+        Action::ReadUsers,
+        Action::ManageUsers,
+    ];
 
     pub fn allowed_roles(self) -> &'static [Role] {
         match self {

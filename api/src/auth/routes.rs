@@ -1,9 +1,9 @@
 //! `/auth/*` and `/me*`: thin handlers over `sessions` and `password`.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::Utc;
 use entity::{UserStatus, user};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,6 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::permissions::UseOwnAccount;
 use super::tokens::ACCESS_TOKEN_TTL;
 use super::{Authorized, password, sessions};
+use crate::db;
 use crate::domain::NewPassword;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::Json;
@@ -79,8 +80,8 @@ async fn login(
     state: web::Data<AppState>,
     body: Json<LoginRequest>,
 ) -> ApiResult<web::Json<LoginResponse>> {
-    let LoginRequest { mobile, password } = body.0;
-    let now = Utc::now();
+    let LoginRequest { mobile, password } = body.into_inner()?;
+    let now = db::now();
     let found = user::Entity::find()
         .filter(user::Column::Mobile.eq(mobile.trim()))
         .one(&state.db)
@@ -137,7 +138,8 @@ async fn refresh(
     state: web::Data<AppState>,
     body: Json<RefreshRequest>,
 ) -> ApiResult<web::Json<LoginResponse>> {
-    let (tokens, user) = sessions::rotate(&state.db, &state.tokens, &body.0.refresh_token).await?;
+    let (tokens, user) =
+        sessions::rotate(&state.db, &state.tokens, &body.into_inner()?.refresh_token).await?;
     Ok(web::Json(LoginResponse::new(tokens, &user)))
 }
 
@@ -155,7 +157,7 @@ async fn logout(
     state: web::Data<AppState>,
     caller: Authorized<UseOwnAccount>,
 ) -> ApiResult<HttpResponse> {
-    sessions::revoke(&state.db, caller.session_id, Utc::now()).await?;
+    sessions::revoke(&state.db, caller.session_id, db::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -202,7 +204,7 @@ async fn change_password(
     let ChangePasswordRequest {
         current_password,
         new_password,
-    } = body.0;
+    } = body.into_inner()?;
     let new_password = NewPassword::parse(&new_password)
         .map_err(|code| ApiError::Validation(vec![FieldError::new("new_password", code)]))?;
     if !password::verify(current_password, caller.user.password_hash.clone()).await? {
@@ -211,23 +213,30 @@ async fn change_password(
             "incorrect",
         )]));
     }
-    if password::verify(new_password.secret().clone(), caller.user.password_hash.clone()).await? {
+    if password::verify(
+        new_password.secret().clone(),
+        caller.user.password_hash.clone(),
+    )
+    .await?
+    {
         return Err(ApiError::Validation(vec![FieldError::new(
             "new_password",
             "same_as_current",
         )]));
     }
     let hash = password::hash(new_password.secret().clone()).await?;
-    user::Entity::update(user::ActiveModel {
-        id: Set(caller.id()),
-        password_hash: Set(hash),
-        updated_at: Set(Utc::now()),
-        version: Set(caller.user.version + 1),
-        ..Default::default()
-    })
-    .exec(&state.db)
-    .await?;
-    sessions::revoke_all(&state.db, caller.id(), Some(caller.session_id)).await?;
+    let txn = state.db.begin().await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::UpdatedAt, Expr::value(db::now()))
+        .col_expr(
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
+        )
+        .filter(user::Column::Id.eq(caller.id()))
+        .exec(&txn)
+        .await?;
+    sessions::revoke_all(&txn, caller.id(), Some(caller.session_id)).await?;
+    txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
-

@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::tokens::{REFRESH_TOKEN_TTL, TokenKeys, hash_refresh_token, new_refresh_token};
+use crate::db;
 use crate::error::ApiError;
 
 /// Failed sign-ins in a row that lock an account, and for how long.
@@ -27,7 +28,7 @@ pub async fn open(
     keys: &TokenKeys,
     user: &user::Model,
 ) -> Result<IssuedTokens, ApiError> {
-    let now = Utc::now();
+    let now = db::now();
     let session_id = Uuid::now_v7();
     let refresh_token = new_refresh_token();
     let txn = db.begin().await?;
@@ -55,7 +56,7 @@ pub async fn rotate(
     keys: &TokenKeys,
     presented: &str,
 ) -> Result<(IssuedTokens, user::Model), ApiError> {
-    let now = Utc::now();
+    let now = db::now();
     let hash = hash_refresh_token(presented);
     let txn = db.begin().await?;
     // Claim the token first: only one of two racing refreshes can move it out of "unrotated".
@@ -143,7 +144,7 @@ pub async fn revoke_all(
     except: Option<Uuid>,
 ) -> Result<(), ApiError> {
     let mut update = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(db::now()))
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::RevokedAt.is_null());
     if let Some(keep) = except {
@@ -167,7 +168,7 @@ pub async fn record_failure(
         .filter(user::Column::Id.eq(user_id))
         .exec(db)
         .await?;
-    let until = Utc::now() + LOCKOUT;
+    let until = db::now() + LOCKOUT;
     let locked = user::Entity::update_many()
         .col_expr(user::Column::LockedUntil, Expr::value(until))
         .filter(user::Column::Id.eq(user_id))

@@ -131,7 +131,10 @@ mod tests {
 
         let other = TokenKeys::new(&SecretString::from("x".repeat(32)));
         assert!(matches!(other.verify(&token), Err(ApiError::InvalidToken)));
-        assert!(matches!(keys.verify("garbage"), Err(ApiError::InvalidToken)));
+        assert!(matches!(
+            keys.verify("garbage"),
+            Err(ApiError::InvalidToken)
+        ));
     }
 
     #[test]

@@ -69,7 +69,7 @@ impl From<&user::Model> for UserView {
             branch_id: u.branch_id,
             approval_limit: u.approval_limit,
             status: u.status,
-            locked_until: u.locked_until.filter(|until| *until > Utc::now()),
+            locked_until: u.locked_until.filter(|until| *until > db::now()),
             version: u.version,
             created_at: u.created_at,
             updated_at: u.updated_at,
@@ -115,7 +115,7 @@ async fn create_user(
     _caller: Authorized<ManageUsers>,
     body: Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request = body.0;
+    let request = body.into_inner()?;
     let binding = Binding {
         organization_id: request.organization_id,
         bank_id: request.bank_id,
@@ -160,7 +160,7 @@ pub async fn insert(
     db: &impl sea_orm::ConnectionTrait,
     new: NewUser,
 ) -> Result<user::Model, ApiError> {
-    let now = Utc::now();
+    let now = db::now();
     let model = user::Model {
         id: Uuid::now_v7(),
         mobile: new.mobile.into_inner(),
@@ -179,17 +179,17 @@ pub async fn insert(
         updated_at: now,
     };
     let active: user::ActiveModel = model.clone().into();
-    match user::Entity::insert(active).exec_without_returning(db).await {
+    match user::Entity::insert(active)
+        .exec_without_returning(db)
+        .await
+    {
         Ok(_) => Ok(model),
         Err(err) if db::is_unique_violation(&err) => Err(ApiError::Conflict("mobile_taken")),
         Err(err) => Err(err.into()),
     }
 }
 
-fn with_more_errors<T>(
-    parsed: Result<T, ApiError>,
-    more: Vec<FieldError>,
-) -> Result<T, ApiError> {
+fn with_more_errors<T>(parsed: Result<T, ApiError>, more: Vec<FieldError>) -> Result<T, ApiError> {
     match parsed {
         Ok(value) if more.is_empty() => Ok(value),
         Ok(_) => Err(ApiError::Validation(more)),
@@ -244,14 +244,16 @@ async fn list_users(
         query = query.filter(
             Condition::any()
                 .add(Expr::col(user::Column::Mobile).like(pattern.clone()))
-                .add(
-                    Expr::expr(Func::lower(Expr::col(user::Column::DisplayName)))
-                        .like(pattern),
-                ),
+                .add(Expr::expr(Func::lower(Expr::col(user::Column::DisplayName))).like(pattern)),
         );
     }
     let rows = query.limit(limit + 1).all(&state.db).await?;
-    Ok(web::Json(Page::from_rows(rows, limit, |u| u.id, |u| UserView::from(&u))))
+    Ok(web::Json(Page::from_rows(
+        rows,
+        limit,
+        |u| u.id,
+        |u| UserView::from(&u),
+    )))
 }
 
 /// One user.
@@ -272,7 +274,11 @@ async fn get_user(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let found = find(&state.db, *id).await?;
-    Ok(with_etag(StatusCode::OK, found.version, &UserView::from(&found)))
+    Ok(with_etag(
+        StatusCode::OK,
+        found.version,
+        &UserView::from(&found),
+    ))
 }
 
 async fn find(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> Result<user::Model, ApiError> {
@@ -321,7 +327,7 @@ async fn update_user(
     if_match: IfMatch,
     body: Json<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request = body.0;
+    let request = body.into_inner()?;
     let current = find(&state.db, *id).await?;
     if_match.check(current.version)?;
 
@@ -356,7 +362,10 @@ async fn update_user(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let display_name = display_name.ok().flatten().unwrap_or(current.display_name.clone());
+    let display_name = display_name
+        .ok()
+        .flatten()
+        .unwrap_or(current.display_name.clone());
 
     let sign_out = role != current.role || status != current.status || binding != current_binding;
     let txn = state.db.begin().await?;
@@ -369,10 +378,13 @@ async fn update_user(
             bank_id: Set(binding.bank_id),
             branch_id: Set(binding.branch_id),
             approval_limit: Set(binding.approval_limit),
-            updated_at: Set(Utc::now()),
+            updated_at: Set(db::now()),
             ..Default::default()
         })
-        .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+        .col_expr(
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
+        )
         .filter(user::Column::Id.eq(current.id))
         .filter(user::Column::Version.eq(current.version))
         .exec(&txn)
@@ -386,7 +398,11 @@ async fn update_user(
     }
     let updated = find(&txn, current.id).await?;
     txn.commit().await?;
-    Ok(with_etag(StatusCode::OK, updated.version, &UserView::from(&updated)))
+    Ok(with_etag(
+        StatusCode::OK,
+        updated.version,
+        &UserView::from(&updated),
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -442,9 +458,15 @@ async fn reset_password(
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::FailedLogins, Expr::value(0))
-        .col_expr(user::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(user::Column::Version, Expr::col(user::Column::Version).add(1))
+        .col_expr(
+            user::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(db::now()))
+        .col_expr(
+            user::Column::Version,
+            Expr::col(user::Column::Version).add(1),
+        )
         .filter(user::Column::Id.eq(target.id))
         .exec(&txn)
         .await?;

@@ -25,12 +25,30 @@ pub fn check_binding(role: Role, binding: &Binding) -> Vec<FieldError> {
         _ => {}
     };
     let (org, bank, branch, limit) = match role {
-        Role::OrgOperator => (Wanted::Required, Wanted::Forbidden, Wanted::Forbidden, Wanted::Forbidden),
-        Role::BankOfficer => (Wanted::Forbidden, Wanted::Required, Wanted::Optional, Wanted::Forbidden),
-        Role::BankApprover => (Wanted::Forbidden, Wanted::Required, Wanted::Optional, Wanted::Required),
-        Role::Admin | Role::Supervisor => {
-            (Wanted::Forbidden, Wanted::Forbidden, Wanted::Forbidden, Wanted::Forbidden)
-        }
+        Role::OrgOperator => (
+            Wanted::Required,
+            Wanted::Forbidden,
+            Wanted::Forbidden,
+            Wanted::Forbidden,
+        ),
+        Role::BankOfficer => (
+            Wanted::Forbidden,
+            Wanted::Required,
+            Wanted::Optional,
+            Wanted::Forbidden,
+        ),
+        Role::BankApprover => (
+            Wanted::Forbidden,
+            Wanted::Required,
+            Wanted::Optional,
+            Wanted::Required,
+        ),
+        Role::Admin | Role::Supervisor => (
+            Wanted::Forbidden,
+            Wanted::Forbidden,
+            Wanted::Forbidden,
+            Wanted::Forbidden,
+        ),
     };
     rule("organization_id", binding.organization_id.is_some(), org);
     rule("bank_id", binding.bank_id.is_some(), bank);
@@ -61,7 +79,11 @@ pub fn rebind(role: Role, current: &Binding, requested: &Binding) -> Binding {
         req.or(if keep(field) { cur } else { None })
     };
     Binding {
-        organization_id: pick(requested.organization_id, current.organization_id, "organization_id"),
+        organization_id: pick(
+            requested.organization_id,
+            current.organization_id,
+            "organization_id",
+        ),
         bank_id: pick(requested.bank_id, current.bank_id, "bank_id"),
         branch_id: pick(requested.branch_id, current.branch_id, "branch_id"),
         approval_limit: requested.approval_limit.or(if keep("approval_limit") {
@@ -101,8 +123,17 @@ mod tests {
     #[test]
     fn approver_needs_a_non_negative_limit() {
         let bank = Some(Uuid::now_v7());
-        let missing = check_binding(Role::BankApprover, &Binding { bank_id: bank, ..Default::default() });
-        assert_eq!(fields(missing), vec![("approval_limit".into(), "required_for_role")]);
+        let missing = check_binding(
+            Role::BankApprover,
+            &Binding {
+                bank_id: bank,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            fields(missing),
+            vec![("approval_limit".into(), "required_for_role")]
+        );
         let negative = check_binding(
             Role::BankApprover,
             &Binding {
@@ -111,17 +142,25 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(fields(negative), vec![("approval_limit".into(), "negative")]);
+        assert_eq!(
+            fields(negative),
+            vec![("approval_limit".into(), "negative")]
+        );
     }
 
     #[test]
     fn admins_belong_to_no_tenant() {
         assert!(check_binding(Role::Admin, &Binding::default()).is_empty());
-        assert!(!check_binding(
-            Role::Supervisor,
-            &Binding { organization_id: Some(Uuid::now_v7()), ..Default::default() }
-        )
-        .is_empty());
+        assert!(
+            !check_binding(
+                Role::Supervisor,
+                &Binding {
+                    organization_id: Some(Uuid::now_v7()),
+                    ..Default::default()
+                }
+            )
+            .is_empty()
+        );
     }
 
     #[test]

@@ -1,0 +1,442 @@
+//! Sign-in, lock-out, refresh rotation and reuse, logout, disabled users, bad tokens.
+
+use chrono::{Duration, Utc};
+use entity::{session, user};
+use jsonwebtoken::{EncodingKey, Header};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn admin_signs_in_and_reads_itself() {
+    let app = spawn_app().await;
+    let login = app.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await;
+    assert_eq!(login["token_type"], "Bearer");
+    assert_eq!(login["expires_in"], 900);
+    assert!(
+        login["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.len() >= 40)
+    );
+    assert_eq!(login["user"]["role"], "admin");
+    assert!(login["user"].get("password_hash").is_none());
+
+    let me = app.get("/api/v1/me").bearer(&token_of(&login)).send().await;
+    let me = me.assert_status(200);
+    assert_eq!(me["mobile"], ADMIN_MOBILE);
+    assert_eq!(me["display_name"], "Administrator");
+}
+
+#[tokio::test]
+async fn refresh_token_is_stored_only_as_a_hash() {
+    let app = spawn_app().await;
+    let login = app.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await;
+    let token = login["refresh_token"].as_str().unwrap();
+    let stored = entity::refresh_token::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0].token_hash, token);
+    assert_eq!(
+        stored[0].token_hash,
+        api::auth::tokens::hash_refresh_token(token)
+    );
+}
+
+#[tokio::test]
+async fn unknown_mobile_and_wrong_password_answer_alike() {
+    let app = spawn_app().await;
+    let unknown = app.login("13999999999", ADMIN_PASSWORD).await;
+    let wrong = app.login(ADMIN_MOBILE, "Wrong-pass-1").await;
+    let unknown_body = unknown.assert_problem(401, "invalid_credentials").clone();
+    let wrong_body = wrong.assert_problem(401, "invalid_credentials").clone();
+    assert_eq!(unknown_body["title"], wrong_body["title"]);
+    assert_eq!(unknown.header("www-authenticate"), Some("Bearer"));
+}
+
+#[tokio::test]
+async fn login_rejects_bad_bodies() {
+    let app = spawn_app().await;
+    let missing = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"mobile": ADMIN_MOBILE}))
+        .send()
+        .await;
+    missing.assert_fields(&[("password", "required")]);
+
+    let wrong_type = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"mobile": 13800000001u64, "password": "x"}))
+        .send()
+        .await;
+    wrong_type.assert_fields(&[("mobile", "invalid_type")]);
+
+    let malformed = app
+        .post("/api/v1/auth/login")
+        .body("application/json", "{\"mobile\": ")
+        .send()
+        .await;
+    malformed.assert_problem(400, "malformed_json");
+
+    let not_json = app
+        .post("/api/v1/auth/login")
+        .body("text/plain", "mobile=1&password=2")
+        .send()
+        .await;
+    not_json.assert_problem(415, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_account_for_fifteen_minutes() {
+    let app = spawn_app().await;
+    let user = app.create_user("org_operator").await;
+    let mobile = user["mobile"].as_str().unwrap();
+
+    for _ in 0..4 {
+        app.login(mobile, "Wrong-pass-1")
+            .await
+            .assert_problem(401, "invalid_credentials");
+    }
+    let fifth = app.login(mobile, "Wrong-pass-1").await;
+    let body = fifth.assert_problem(423, "account_locked");
+    let until: chrono::DateTime<Utc> = body["locked_until"].as_str().unwrap().parse().unwrap();
+    let expected = Utc::now() + Duration::minutes(15);
+    assert!(
+        (until - expected).num_seconds().abs() < 30,
+        "{until} vs {expected}"
+    );
+
+    // The right password does not help while locked.
+    app.login(mobile, USER_PASSWORD)
+        .await
+        .assert_problem(423, "account_locked");
+
+    // The lock is kept in the database, where every instance sees it.
+    let row = user::Entity::find()
+        .filter(user::Column::Mobile.eq(mobile))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.failed_logins, 5);
+    assert!(row.locked_until.is_some());
+
+    // When the lock has run out, the right password works and the count starts again.
+    user::Entity::update(user::ActiveModel {
+        id: Set(row.id),
+        locked_until: Set(Some(Utc::now() - Duration::seconds(1))),
+        ..Default::default()
+    })
+    .exec(&app.db)
+    .await
+    .unwrap();
+    app.sign_in(mobile, USER_PASSWORD).await;
+    let row = user::Entity::find_by_id(row.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.failed_logins, 0);
+    assert!(row.locked_until.is_none());
+}
+
+#[tokio::test]
+async fn a_good_login_resets_the_failure_count() {
+    let app = spawn_app().await;
+    let user = app.create_user("bank_officer").await;
+    let mobile = user["mobile"].as_str().unwrap();
+    for _ in 0..4 {
+        app.login(mobile, "Wrong-pass-1").await.assert_status(401);
+    }
+    app.sign_in(mobile, USER_PASSWORD).await;
+    for _ in 0..4 {
+        app.login(mobile, "Wrong-pass-1").await.assert_status(401);
+    }
+    app.sign_in(mobile, USER_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_session() {
+    let app = spawn_app().await;
+    let login = app.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await;
+    let first = login["refresh_token"].as_str().unwrap().to_owned();
+
+    let rotated = app
+        .post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": first}))
+        .send()
+        .await;
+    let rotated = rotated.assert_status(200).clone();
+    let second = rotated["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    let access = token_of(&rotated);
+    app.get("/api/v1/me")
+        .bearer(&access)
+        .send()
+        .await
+        .assert_status(200);
+
+    // Someone presents the first token again: the whole sign-in ends.
+    app.post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": first}))
+        .send()
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    app.post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": second}))
+        .send()
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    app.get("/api/v1/me")
+        .bearer(&access)
+        .send()
+        .await
+        .assert_problem(401, "session_revoked");
+    app.get("/api/v1/me")
+        .bearer(&token_of(&login))
+        .send()
+        .await
+        .assert_problem(401, "session_revoked");
+
+    // Other sign-ins of the same user are untouched.
+    app.admin_token().await;
+}
+
+#[tokio::test]
+async fn racing_refreshes_of_one_token_cannot_both_win() {
+    let app = spawn_app().await;
+    let login = app.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await;
+    let token = login["refresh_token"].as_str().unwrap().to_owned();
+    let calls = (0..4).map(|_| {
+        app.post("/api/v1/auth/refresh")
+            .json(&json!({"refresh_token": token}))
+            .send()
+    });
+    let replies = futures_util::future::join_all(calls).await;
+    let winners = replies.iter().filter(|r| r.status == 200).count();
+    assert!(winners <= 1, "{winners} refreshes won");
+    for reply in replies.iter().filter(|r| r.status != 200) {
+        reply.assert_problem(401, "invalid_refresh_token");
+    }
+}
+
+#[tokio::test]
+async fn unknown_refresh_token_is_rejected() {
+    let app = spawn_app().await;
+    app.post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": "not-a-token"}))
+        .send()
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+}
+
+#[tokio::test]
+async fn logout_ends_access_and_refresh() {
+    let app = spawn_app().await;
+    let login = app.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await;
+    let access = token_of(&login);
+    app.post("/api/v1/auth/logout")
+        .bearer(&access)
+        .send()
+        .await
+        .assert_status(204);
+    app.get("/api/v1/me")
+        .bearer(&access)
+        .send()
+        .await
+        .assert_problem(401, "session_revoked");
+    app.post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": login["refresh_token"]}))
+        .send()
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+}
+
+#[tokio::test]
+async fn disabled_user_cannot_sign_in_refresh_or_call() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let user = app.create_user("supervisor").await;
+    let mobile = user["mobile"].as_str().unwrap();
+    let login = app.sign_in(mobile, USER_PASSWORD).await;
+
+    app.patch(&format!("/api/v1/users/{}", user["id"].as_str().unwrap()))
+        .bearer(&admin)
+        .json(&json!({"status": "disabled"}))
+        .send()
+        .await
+        .assert_status(200);
+
+    app.login(mobile, USER_PASSWORD)
+        .await
+        .assert_problem(403, "account_disabled");
+    app.get("/api/v1/me")
+        .bearer(&token_of(&login))
+        .send()
+        .await
+        .assert_problem(401, "session_revoked");
+    app.post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": login["refresh_token"]}))
+        .send()
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    // A wrong password still reads as wrong: being disabled is only told to the owner.
+    app.login(mobile, "Wrong-pass-1")
+        .await
+        .assert_problem(401, "invalid_credentials");
+}
+
+async fn latest_session(app: &TestApp) -> session::Model {
+    session::Entity::find()
+        .order_by_desc(session::Column::CreatedAt)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn forge(claims: serde_json::Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn expired_tampered_and_foreign_tokens_are_401_problems() {
+    let app = spawn_app().await;
+    let login = app.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await;
+    let session = latest_session(&app).await;
+    let now = Utc::now().timestamp();
+    let claims = |exp: i64| json!({"sub": session.user_id, "sid": session.id, "role": "admin", "iat": now - 7200, "exp": exp});
+
+    let expired = forge(claims(now - 3600), TEST_JWT_SECRET);
+    let reply = app.get("/api/v1/me").bearer(&expired).send().await;
+    reply.assert_problem(401, "token_expired");
+    assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+
+    let wrong_key = forge(claims(now + 600), "another-secret-another-secret-000");
+    app.get("/api/v1/me")
+        .bearer(&wrong_key)
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+
+    // Same signature, edited payload.
+    let token = token_of(&login);
+    let parts: Vec<&str> = token.split('.').collect();
+    let payload = base64_url(&serde_json::to_vec(&claims(now + 600)).unwrap());
+    let edited = format!("{}.{}.{}", parts[0], payload, parts[2]);
+    app.get("/api/v1/me")
+        .bearer(&edited)
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+
+    // Flipped signature.
+    let mut flipped = token.clone();
+    let last = flipped.pop().unwrap();
+    flipped.push(if last == 'A' { 'B' } else { 'A' });
+    app.get("/api/v1/me")
+        .bearer(&flipped)
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+
+    // alg: none.
+    let none = format!(
+        "{}.{}.",
+        base64_url(br#"{"alg":"none","typ":"JWT"}"#),
+        base64_url(&serde_json::to_vec(&claims(now + 600)).unwrap())
+    );
+    app.get("/api/v1/me")
+        .bearer(&none)
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+
+    app.get("/api/v1/me")
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
+    app.get("/api/v1/me")
+        .header("authorization", "Basic YWRtaW46YWRtaW4=")
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+
+    // A well-signed token for a session that does not exist.
+    let ghost = forge(
+        json!({"sub": session.user_id, "sid": uuid::Uuid::now_v7(), "role": "admin", "iat": now, "exp": now + 600}),
+        TEST_JWT_SECRET,
+    );
+    app.get("/api/v1/me")
+        .bearer(&ghost)
+        .send()
+        .await
+        .assert_problem(401, "session_revoked");
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[tokio::test]
+async fn changing_password_signs_out_other_sessions() {
+    let app = spawn_app().await;
+    let user = app.create_user("bank_approver").await;
+    let mobile = user["mobile"].as_str().unwrap();
+    let phone = app.sign_in(mobile, USER_PASSWORD).await;
+    let laptop = app.sign_in(mobile, USER_PASSWORD).await;
+
+    let wrong = app
+        .post("/api/v1/me/password")
+        .bearer(&token_of(&phone))
+        .json(&json!({"current_password": "Nope-nope-1", "new_password": "Brand-new-2026"}))
+        .send()
+        .await;
+    wrong.assert_fields(&[("current_password", "incorrect")]);
+
+    let weak = app
+        .post("/api/v1/me/password")
+        .bearer(&token_of(&phone))
+        .json(&json!({"current_password": USER_PASSWORD, "new_password": "short"}))
+        .send()
+        .await;
+    weak.assert_fields(&[("new_password", "weak_password")]);
+
+    let same = app
+        .post("/api/v1/me/password")
+        .bearer(&token_of(&phone))
+        .json(&json!({"current_password": USER_PASSWORD, "new_password": USER_PASSWORD}))
+        .send()
+        .await;
+    same.assert_fields(&[("new_password", "same_as_current")]);
+
+    app.post("/api/v1/me/password")
+        .bearer(&token_of(&phone))
+        .json(&json!({"current_password": USER_PASSWORD, "new_password": "Brand-new-2026"}))
+        .send()
+        .await
+        .assert_status(204);
+
+    app.get("/api/v1/me")
+        .bearer(&token_of(&phone))
+        .send()
+        .await
+        .assert_status(200);
+    app.get("/api/v1/me")
+        .bearer(&token_of(&laptop))
+        .send()
+        .await
+        .assert_problem(401, "session_revoked");
+    app.login(mobile, USER_PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    app.sign_in(mobile, "Brand-new-2026").await;
+}

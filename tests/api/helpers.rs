@@ -1,0 +1,326 @@
+//! `spawn_app()` and the helpers every test module uses.
+
+use std::sync::LazyLock;
+
+use api::{Application, Settings};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const ADMIN_MOBILE: &str = "13800000001";
+pub const ADMIN_PASSWORD: &str = "Admin-pass-2026";
+pub const TEST_JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+/// The password every user made by `create_user` gets.
+pub const USER_PASSWORD: &str = "Village-2026";
+
+static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+});
+
+pub struct TestApp {
+    pub address: String,
+    /// A separate connection to the app's database, for asserting its state.
+    pub db: DatabaseConnection,
+    _database: TestDatabase,
+}
+
+/// Starts the real application on a random port with a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::create().await;
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: Some(database.url.clone()),
+        data_dir: database.data_dir.path().to_path_buf(),
+        jwt_secret: Some(SecretString::from(TEST_JWT_SECRET)),
+        admin_mobile: Some(ADMIN_MOBILE.into()),
+        admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
+        log_format: api::config::LogFormat::Json,
+    };
+    if std::env::var("TEST_LOG").is_ok() {
+        api::telemetry::init(settings.log_format);
+    }
+    let app = Application::build(settings).await.expect("app builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let db = Database::connect(&database.url)
+        .await
+        .expect("test connection");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db,
+        _database: database,
+    }
+}
+
+/// One test's own database: a temporary SQLite file, or a new PostgreSQL database.
+pub struct TestDatabase {
+    pub url: String,
+    pub data_dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("rc_test_{}", Uuid::now_v7().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("postgres reachable");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&admin_url);
+                TestDatabase {
+                    url: format!("{base}/{name}"),
+                    data_dir,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+            _ => {
+                let url = format!("sqlite://{}/test.db?mode=rwc", data_dir.path().display());
+                TestDatabase {
+                    url,
+                    data_dir,
+                    postgres: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop cannot await; a short-lived runtime on its own thread drops the database.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("postgres reachable");
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .expect("drop test database");
+                admin.close().await.ok();
+            });
+        })
+        .join();
+        if dropped.is_err() && !std::thread::panicking() {
+            panic!("could not drop the test database");
+        }
+    }
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json response with this status and code, and returns its body.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "content type; body: {}",
+            self.text
+        );
+        assert_eq!(self.body["code"], code, "code; body: {}", self.text);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        &self.body
+    }
+
+    /// Asserts a 422 naming exactly these fields with these codes.
+    #[track_caller]
+    pub fn assert_fields(&self, expected: &[(&str, &str)]) {
+        self.assert_problem(422, "validation_failed");
+        let got: Vec<(String, String)> = self.body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap_or_default().to_owned(),
+                    e["code"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(f, c)| ((*f).to_owned(), (*c).to_owned()))
+            .collect();
+        assert_eq!(got, expected, "body: {}", self.text);
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        &self.body
+    }
+}
+
+/// A request being built against the test app.
+pub struct Call {
+    request: reqwest::RequestBuilder,
+}
+
+impl Call {
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.request = self.request.bearer_auth(token);
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.request = self.request.header(name, value);
+        self
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.request = self.request.json(body);
+        self
+    }
+
+    pub fn body(mut self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
+        self.request = self.request.header("content-type", content_type).body(body);
+        self
+    }
+
+    pub async fn send(self) -> Reply {
+        let response = self.request.send().await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body read");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn call(&self, method: Method, path: &str) -> Call {
+        Call {
+            request: CLIENT.request(method, format!("{}{}", self.address, path)),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Call {
+        self.call(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Call {
+        self.call(Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> Call {
+        self.call(Method::PATCH, path)
+    }
+
+    pub async fn login(&self, mobile: &str, password: &str) -> Reply {
+        self.post("/api/v1/auth/login")
+            .json(&json!({"mobile": mobile, "password": password}))
+            .send()
+            .await
+    }
+
+    /// Signs in and returns the whole login response.
+    pub async fn sign_in(&self, mobile: &str, password: &str) -> Value {
+        let reply = self.login(mobile, password).await;
+        reply.assert_status(200).clone()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        token_of(&self.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await)
+    }
+
+    /// Creates a user of `role` with `USER_PASSWORD` (and whatever binding the role needs).
+    pub async fn create_user(&self, role: &str) -> Value {
+        let admin = self.admin_token().await;
+        let reply = self
+            .post("/api/v1/users")
+            .bearer(&admin)
+            .json(&user_body(&unique_mobile(), role))
+            .send()
+            .await;
+        reply.assert_status(201).clone()
+    }
+
+    /// A fresh access token of a new user with `role`.
+    pub async fn token_for(&self, role: &str) -> String {
+        let user = self.create_user(role).await;
+        let mobile = user["mobile"].as_str().expect("mobile");
+        token_of(&self.sign_in(mobile, USER_PASSWORD).await)
+    }
+}
+
+pub fn token_of(login: &Value) -> String {
+    login["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned()
+}
+
+/// A request body creating a valid user of `role`.
+pub fn user_body(mobile: &str, role: &str) -> Value {
+    let mut body = json!({
+        "mobile": mobile,
+        "display_name": format!("测试 {role}"),
+        "role": role,
+        "password": USER_PASSWORD,
+    });
+    match role {
+        "org_operator" => body["organization_id"] = json!(Uuid::now_v7()),
+        "bank_officer" => body["bank_id"] = json!(Uuid::now_v7()),
+        "bank_approver" => {
+            body["bank_id"] = json!(Uuid::now_v7());
+            body["approval_limit"] = json!("5000000.00");
+        }
+        _ => {}
+    }
+    body
+}
+
+/// A valid mobile number no other test user has.
+pub fn unique_mobile() -> String {
+    let n = Uuid::now_v7().as_u128() % 1_000_000_000;
+    format!("13{n:09}")
+}
+
+pub const ROLES: [&str; 5] = [
+    "admin",
+    "supervisor",
+    "org_operator",
+    "bank_officer",
+    "bank_approver",
+];

@@ -1,0 +1,19 @@
+//! `docs/openapi.json` is the committed copy of the document the code generates.
+//! Regenerate with `UPDATE_OPENAPI=1 cargo test --test api openapi`.
+
+#[test]
+fn committed_document_matches_the_code() {
+    let generated = api::openapi::document()
+        .to_pretty_json()
+        .expect("document serialises")
+        + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json");
+    if std::env::var("UPDATE_OPENAPI").is_ok() {
+        std::fs::write(path, &generated).expect("write docs/openapi.json");
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test --test api openapi`"
+    );
+}
