@@ -72,6 +72,12 @@ pub fn contains_pattern(needle: &str) -> LikeExpr {
     LikeExpr::new(escaped).escape('\\')
 }
 
+/// True when a unique violation names `needle` (a column or index name). SQLite reports
+/// `table.column`, PostgreSQL the constraint name; both contain the column for our indexes.
+pub fn unique_violation_on(err: &DbErr, needle: &str) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(msg)) if msg.contains(needle))
+}
+
 fn sqlite_file(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("sqlite://")

@@ -1,11 +1,13 @@
 //! The HTTP API of the rural asset collateral and loan-matching platform.
 //!
 //! One module per feature, each owning its routes, request/response types and rules:
-//! [`auth`] (sign-in, sessions, the permission matrix), [`users`], [`health`].
+//! [`auth`] (sign-in, sessions, the permission matrix), [`users`], [`regions`],
+//! [`organizations`], [`banks`], [`health`].
 //! Shared plumbing: [`config`], [`db`], [`error`] (problem+json), [`extract`], [`pagination`],
 //! [`i18n`], [`telemetry`], [`startup`].
 
 pub mod auth;
+pub mod banks;
 pub mod bootstrap;
 pub mod config;
 pub mod db;
@@ -15,7 +17,9 @@ pub mod extract;
 pub mod health;
 pub mod i18n;
 pub mod openapi;
+pub mod organizations;
 pub mod pagination;
+pub mod regions;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

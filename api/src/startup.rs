@@ -23,14 +23,17 @@ use crate::error::{ApiError, render_problem, request_id};
 use crate::extract::{JSON_LIMIT, path_config, query_config};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
-use crate::{auth, bootstrap, db, health, users};
+use crate::{auth, banks, bootstrap, db, health, organizations, regions, users};
 
 /// Every route of the service, for the server and for the OpenAPI document alike.
 fn configure_routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/api/v1")
             .configure(auth::routes)
-            .configure(users::routes),
+            .configure(users::routes)
+            .configure(regions::routes)
+            .configure(organizations::routes)
+            .configure(banks::routes),
     )
     .configure(health::routes);
 }

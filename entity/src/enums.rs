@@ -84,3 +84,34 @@ pub enum UserStatus {
     #[sea_orm(string_value = "disabled")]
     Disabled,
 }
+
+/// Level of an administrative division; fixed by which 12-digit code segments are non-zero.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum RegionLevel {
+    #[sea_orm(string_value = "province")]
+    Province,
+    #[sea_orm(string_value = "city")]
+    City,
+    #[sea_orm(string_value = "county")]
+    County,
+    #[sea_orm(string_value = "township")]
+    Township,
+    #[sea_orm(string_value = "village")]
+    Village,
+}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationStatus {
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "suspended")]
+    Suspended,
+}

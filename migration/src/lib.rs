@@ -4,13 +4,17 @@
 
 pub use sea_orm_migration::prelude::*;
 
-mod m20261127_000001_users_and_sessions;
+mod m20261127_000001_tenants;
+mod m20261127_000002_users_and_sessions;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_users_and_sessions::Migration)]
+        vec![
+            Box::new(m20261127_000001_tenants::Migration),
+            Box::new(m20261127_000002_users_and_sessions::Migration),
+        ]
     }
 }

@@ -14,20 +14,53 @@ pub enum Action {
     ReadUsers,
     /// Create users, change their role, status and limits, reset passwords.
     ManageUsers,
+    /// Read administrative divisions.
+    ReadRegions,
+    /// Add administrative divisions.
+    ManageRegions,
+    /// Read organizations and their incomes (scoped: operators their own, bank staff those in
+    /// the regions their bank serves).
+    ReadOrganizations,
+    /// Edit an organization: the admin any field, an operator its own contact details.
+    EditOrganization,
+    /// Register and import organizations, set their status and incomes.
+    ManageOrganizations,
+    /// Read banks, their branches and served regions.
+    ReadBanks,
+    /// Create and edit banks, branches and served regions.
+    ManageBanks,
+    /// County income statistics.
+    ReadIncomeStats,
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [
+    pub const ALL: [Action; 11] = [
         Action::UseOwnAccount,
         Action::ReadUsers,
         Action::ManageUsers,
+        Action::ReadRegions,
+        Action::ManageRegions,
+        Action::ReadOrganizations,
+        Action::EditOrganization,
+        Action::ManageOrganizations,
+        Action::ReadBanks,
+        Action::ManageBanks,
+        Action::ReadIncomeStats,
     ];
 
     pub fn allowed_roles(self) -> &'static [Role] {
+        const EVERYONE: &[Role] = &[Admin, Supervisor, OrgOperator, BankOfficer, BankApprover];
         match self {
-            Action::UseOwnAccount => &[Admin, Supervisor, OrgOperator, BankOfficer, BankApprover],
-            Action::ReadUsers => &[Admin, Supervisor],
-            Action::ManageUsers => &[Admin],
+            Action::UseOwnAccount
+            | Action::ReadRegions
+            | Action::ReadOrganizations
+            | Action::ReadBanks => EVERYONE,
+            Action::ReadUsers | Action::ReadIncomeStats => &[Admin, Supervisor],
+            Action::EditOrganization => &[Admin, OrgOperator],
+            Action::ManageUsers
+            | Action::ManageRegions
+            | Action::ManageOrganizations
+            | Action::ManageBanks => &[Admin],
         }
     }
 }
@@ -54,7 +87,19 @@ macro_rules! permissions {
     };
 }
 
-permissions!(UseOwnAccount, ReadUsers, ManageUsers);
+permissions!(
+    UseOwnAccount,
+    ReadUsers,
+    ManageUsers,
+    ReadRegions,
+    ManageRegions,
+    ReadOrganizations,
+    EditOrganization,
+    ManageOrganizations,
+    ReadBanks,
+    ManageBanks,
+    ReadIncomeStats,
+);
 
 #[cfg(test)]
 mod tests {
@@ -63,8 +108,18 @@ mod tests {
     #[test]
     fn supervisor_writes_nothing() {
         for action in Action::ALL {
-            if action != Action::UseOwnAccount && permits(Supervisor, action) {
-                assert_eq!(action, Action::ReadUsers, "supervisor may only read");
+            if permits(Supervisor, action) {
+                assert!(
+                    !matches!(
+                        action,
+                        Action::ManageUsers
+                            | Action::ManageRegions
+                            | Action::EditOrganization
+                            | Action::ManageOrganizations
+                            | Action::ManageBanks
+                    ),
+                    "supervisor may only read: {action:?}"
+                );
             }
         }
     }

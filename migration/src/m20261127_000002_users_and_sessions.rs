@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::m20261127_000001_tenants::{BankBranches, Banks, Organizations};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -42,6 +44,26 @@ impl MigrationTrait for Migration {
                     .col(integer(Users::Version).default(1))
                     .col(timestamp_with_time_zone(Users::CreatedAt))
                     .col(timestamp_with_time_zone(Users::UpdatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Users::Table, Users::OrganizationId)
+                            .to(Organizations::Table, Organizations::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Users::Table, Users::BankId)
+                            .to(Banks::Table, Banks::Id),
+                    )
+                    // A branch of the user's own bank.
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from_tbl(Users::Table)
+                            .from_col(Users::BranchId)
+                            .from_col(Users::BankId)
+                            .to_tbl(BankBranches::Table)
+                            .to_col(BankBranches::Id)
+                            .to_col(BankBranches::BankId),
+                    )
                     // The tenant binding matches the role: operators to an organization, bank staff
                     // to a bank, everyone else to nothing.
                     .check(

@@ -1,0 +1,457 @@
+//! Village collective organizations: registration, tenant-scoped reads, edits with ETags,
+//! annual incomes, and the all-or-nothing CSV import.
+
+mod import;
+mod incomes;
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use entity::{OrganizationStatus, RegionLevel, Role, organization, region};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+pub use import::{ImportSummary, import_csv};
+
+use crate::auth::permissions::{EditOrganization, ManageOrganizations, ReadOrganizations};
+use crate::auth::{Authorized, Caller};
+use crate::domain::{Mobile, RegionCode, Uscc, parse_name};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::{IfMatch, Json, etag, with_etag};
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+use crate::{banks, db, regions, validate};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(import::import)
+        .service(create_organization)
+        .service(list_organizations)
+        .service(get_organization)
+        .service(update_organization)
+        .service(incomes::put_income)
+        .service(incomes::list_incomes);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationView {
+    pub id: Uuid,
+    #[schema(example = "北庄村股份经济合作社")]
+    pub name: String,
+    #[schema(example = "N2140826MA0K2B3C4D")]
+    pub uscc: String,
+    /// The village's division code.
+    #[schema(example = "140826100001")]
+    pub region_code: String,
+    /// The village's name.
+    pub region_name: String,
+    pub legal_rep_name: String,
+    pub legal_rep_mobile: String,
+    pub member_households: i32,
+    pub status: OrganizationStatus,
+    /// The admin allowed this organization to share its village with another.
+    pub shares_village: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Organizations as the API shows them, with their villages' names (one extra query).
+pub async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<organization::Model>,
+) -> Result<Vec<OrganizationView>, ApiError> {
+    let codes: Vec<String> = rows.iter().map(|o| o.region_code.clone()).collect();
+    let names: HashMap<String, String> = region::Entity::find()
+        .filter(region::Column::Code.is_in(codes))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.code, r.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|o| OrganizationView {
+            region_name: names.get(&o.region_code).cloned().unwrap_or_default(),
+            id: o.id,
+            name: o.name,
+            uscc: o.uscc,
+            region_code: o.region_code,
+            legal_rep_name: o.legal_rep_name,
+            legal_rep_mobile: o.legal_rep_mobile,
+            member_households: o.member_households,
+            status: o.status,
+            shares_village: o.shares_village,
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        })
+        .collect())
+}
+
+async fn view(
+    db: &impl ConnectionTrait,
+    row: organization::Model,
+) -> Result<OrganizationView, ApiError> {
+    views(db, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+/// Which organizations a caller may see: all for the county and supervisors, its own for an
+/// operator, those in the regions its bank serves for bank staff.
+pub async fn visible_to(db: &impl ConnectionTrait, caller: &Caller) -> Result<Condition, ApiError> {
+    let nothing = Condition::all().add(Expr::cust("1 = 0"));
+    match caller.role() {
+        Role::Admin | Role::Supervisor => Ok(Condition::all()),
+        Role::OrgOperator => Ok(match caller.user.organization_id {
+            Some(id) => Condition::all().add(organization::Column::Id.eq(id)),
+            None => nothing,
+        }),
+        Role::BankOfficer | Role::BankApprover => {
+            let Some(bank_id) = caller.user.bank_id else {
+                return Ok(nothing);
+            };
+            let served = banks::served_codes(db, bank_id).await?;
+            if served.is_empty() {
+                return Ok(nothing);
+            }
+            Ok(served.iter().fold(Condition::any(), |any, code| {
+                let (low, high) = code.subtree_bounds();
+                any.add(organization::Column::RegionCode.between(low, high))
+            }))
+        }
+    }
+}
+
+/// An organization the caller may see; anything else is 404.
+pub async fn find_visible(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<organization::Model, ApiError> {
+    organization::Entity::find_by_id(id)
+        .filter(visible_to(db, caller).await?)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// A new organization, every field parsed.
+pub struct NewOrganization {
+    pub name: String,
+    pub uscc: Uscc,
+    pub region_code: RegionCode,
+    pub legal_rep_name: String,
+    pub legal_rep_mobile: Mobile,
+    pub member_households: i32,
+    pub status: OrganizationStatus,
+    pub shares_village: bool,
+}
+
+impl NewOrganization {
+    pub fn into_model(self) -> organization::Model {
+        let now = db::now();
+        organization::Model {
+            id: Uuid::now_v7(),
+            name: self.name,
+            uscc: self.uscc.into_inner(),
+            region_code: self.region_code.to_string(),
+            legal_rep_name: self.legal_rep_name,
+            legal_rep_mobile: self.legal_rep_mobile.into_inner(),
+            member_households: self.member_households,
+            status: self.status,
+            shares_village: self.shares_village,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+pub fn parse_households(value: i64) -> Result<i32, &'static str> {
+    if value < 0 {
+        Err("negative")
+    } else {
+        i32::try_from(value).map_err(|_| "out_of_range")
+    }
+}
+
+/// Maps a unique violation on `organizations` to the rule it broke.
+fn conflict(err: sea_orm::DbErr) -> ApiError {
+    if db::unique_violation_on(&err, "uscc") {
+        ApiError::Conflict("uscc_taken")
+    } else if db::is_unique_violation(&err) {
+        ApiError::Conflict("village_taken")
+    } else {
+        err.into()
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateOrganizationRequest {
+    #[schema(example = "北庄村股份经济合作社")]
+    pub name: String,
+    /// 18 characters with a valid GB 32100 check character.
+    pub uscc: String,
+    /// A village's 12-digit code; the village must exist.
+    pub region_code: String,
+    pub legal_rep_name: String,
+    pub legal_rep_mobile: String,
+    #[schema(minimum = 0)]
+    pub member_households: i64,
+    /// Defaults to `active`.
+    pub status: Option<OrganizationStatus>,
+    /// Allow this organization in a village that already has one (default false).
+    #[serde(default)]
+    pub shares_village: bool,
+}
+
+/// Register a collective organization.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    request_body = CreateOrganizationRequest,
+    responses(
+        (status = 201, body = OrganizationView, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "`uscc_taken` or `village_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations")]
+async fn create_organization(
+    state: web::Data<AppState>,
+    _caller: Authorized<ManageOrganizations>,
+    body: Json<CreateOrganizationRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.into_inner()?;
+    let (name, uscc, region_code, legal_rep_name, legal_rep_mobile, member_households) = validate!(
+        name = parse_name(&r.name, 128),
+        uscc = Uscc::parse(&r.uscc),
+        region_code = RegionCode::parse(&r.region_code),
+        legal_rep_name = parse_name(&r.legal_rep_name, 64),
+        legal_rep_mobile = Mobile::parse(&r.legal_rep_mobile),
+        member_households = parse_households(r.member_households),
+    )?;
+    regions::require(&state.db, &region_code, Some(RegionLevel::Village), "region_code").await?;
+    let model = NewOrganization {
+        name,
+        uscc,
+        region_code,
+        legal_rep_name,
+        legal_rep_mobile,
+        member_households,
+        status: r.status.unwrap_or(OrganizationStatus::Active),
+        shares_village: r.shares_village,
+    }
+    .into_model();
+    let active: organization::ActiveModel = model.clone().into();
+    organization::Entity::insert(active)
+        .exec_without_returning(&state.db)
+        .await
+        .map_err(conflict)?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/organizations/{}", model.id)))
+        .insert_header(etag(model.version))
+        .json(view(&state.db, model).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganizationFilter {
+    /// Any region: a county or township code lists everything beneath it.
+    pub region_code: Option<String>,
+    /// Part of the name or USCC.
+    pub q: Option<String>,
+    pub status: Option<OrganizationStatus>,
+}
+
+/// List the organizations the caller may see, in region order.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    params(OrganizationFilter, PageParams),
+    responses(
+        (status = 200, body = Page<OrganizationView>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations")]
+async fn list_organizations(
+    state: web::Data<AppState>,
+    caller: Authorized<ReadOrganizations>,
+    filter: web::Query<OrganizationFilter>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<OrganizationView>>> {
+    let limit = page.limit()?;
+    let mut query = organization::Entity::find()
+        .filter(visible_to(&state.db, &caller).await?)
+        .order_by_asc(organization::Column::RegionCode)
+        .order_by_asc(organization::Column::Id);
+    if let Some((code, id)) = page.after::<(String, Uuid)>()? {
+        query = query.filter(
+            Condition::any()
+                .add(organization::Column::RegionCode.gt(code.clone()))
+                .add(
+                    Condition::all()
+                        .add(organization::Column::RegionCode.eq(code))
+                        .add(organization::Column::Id.gt(id)),
+                ),
+        );
+    }
+    if let Some(raw) = &filter.region_code {
+        let code = RegionCode::parse(raw)
+            .map_err(|_| ApiError::InvalidQuery("region_code is not a region code".into()))?;
+        let (low, high) = code.subtree_bounds();
+        query = query.filter(organization::Column::RegionCode.between(low, high));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(organization::Column::Status.eq(status));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = db::contains_pattern(q);
+        query = query.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(organization::Column::Name))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(organization::Column::Uscc))).like(pattern)),
+        );
+    }
+    let rows = query.limit(limit + 1).all(&state.db).await?;
+    let page = Page::from_rows(rows, limit, |o| (o.region_code.clone(), o.id), |o| o);
+    Ok(web::Json(Page {
+        items: views(&state.db, page.items).await?,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One organization (404 when it is another tenant's).
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = OrganizationView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{id}")]
+async fn get_organization(
+    state: web::Data<AppState>,
+    caller: Authorized<ReadOrganizations>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let found = find_visible(&state.db, &caller, *id).await?;
+    let version = found.version;
+    Ok(with_etag(StatusCode::OK, version, &view(&state.db, found).await?))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct UpdateOrganizationRequest {
+    /// Admin only.
+    pub name: Option<String>,
+    /// Admin only.
+    pub uscc: Option<String>,
+    /// Admin only; a village.
+    pub region_code: Option<String>,
+    pub legal_rep_name: Option<String>,
+    pub legal_rep_mobile: Option<String>,
+    pub member_households: Option<i64>,
+    /// Admin only.
+    pub status: Option<OrganizationStatus>,
+    /// Admin only.
+    pub shares_village: Option<bool>,
+}
+
+/// Edit an organization. The admin may change anything; an operator only its own
+/// organization's legal representative and member households. Send `If-Match`.
+#[utoipa::path(
+    tag = "organizations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body = UpdateOrganizationRequest,
+    responses(
+        (status = 200, body = OrganizationView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/organizations/{id}")]
+async fn update_organization(
+    state: web::Data<AppState>,
+    caller: Authorized<EditOrganization>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<UpdateOrganizationRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.into_inner()?;
+    let current = find_visible(&state.db, &caller, *id).await?;
+    if_match.check(current.version)?;
+
+    if caller.role() != Role::Admin {
+        let admin_only = [
+            ("name", r.name.is_some()),
+            ("uscc", r.uscc.is_some()),
+            ("region_code", r.region_code.is_some()),
+            ("status", r.status.is_some()),
+            ("shares_village", r.shares_village.is_some()),
+        ];
+        let errors: Vec<FieldError> = admin_only
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(|(field, _)| FieldError::new(field, "not_allowed_for_role"))
+            .collect();
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+    }
+    let (name, uscc, region_code, legal_rep_name, legal_rep_mobile, member_households) = validate!(
+        name = r.name.as_deref().map(|v| parse_name(v, 128)).transpose(),
+        uscc = r.uscc.as_deref().map(Uscc::parse).transpose(),
+        region_code = r.region_code.as_deref().map(RegionCode::parse).transpose(),
+        legal_rep_name = r.legal_rep_name.as_deref().map(|v| parse_name(v, 64)).transpose(),
+        legal_rep_mobile = r.legal_rep_mobile.as_deref().map(Mobile::parse).transpose(),
+        member_households = r.member_households.map(parse_households).transpose(),
+    )?;
+    if let Some(code) = &region_code {
+        regions::require(&state.db, code, Some(RegionLevel::Village), "region_code").await?;
+    }
+    let changes = organization::ActiveModel {
+        name: name.map_or(sea_orm::ActiveValue::NotSet, Set),
+        uscc: uscc.map_or(sea_orm::ActiveValue::NotSet, |u| Set(u.into_inner())),
+        region_code: region_code.map_or(sea_orm::ActiveValue::NotSet, |c| Set(c.to_string())),
+        legal_rep_name: legal_rep_name.map_or(sea_orm::ActiveValue::NotSet, Set),
+        legal_rep_mobile: legal_rep_mobile
+            .map_or(sea_orm::ActiveValue::NotSet, |m| Set(m.into_inner())),
+        member_households: member_households.map_or(sea_orm::ActiveValue::NotSet, Set),
+        status: r.status.map_or(sea_orm::ActiveValue::NotSet, Set),
+        shares_village: r.shares_village.map_or(sea_orm::ActiveValue::NotSet, Set),
+        updated_at: Set(db::now()),
+        ..Default::default()
+    };
+    let changed = organization::Entity::update_many()
+        .set(changes)
+        .col_expr(
+            organization::Column::Version,
+            Expr::col(organization::Column::Version).add(1),
+        )
+        .filter(organization::Column::Id.eq(current.id))
+        .filter(organization::Column::Version.eq(current.version))
+        .exec(&state.db)
+        .await
+        .map_err(conflict)?;
+    if changed.rows_affected == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let updated = find_visible(&state.db, &caller, current.id).await?;
+    let version = updated.version;
+    Ok(with_etag(StatusCode::OK, version, &view(&state.db, updated).await?))
+}
