@@ -144,7 +144,8 @@ impl RegionCode {
 
     /// The township a village or township belongs to.
     pub fn township(&self) -> Option<RegionCode> {
-        (self.level() >= RegionLevel::Township).then(|| RegionCode(format!("{:0<12}", &self.0[..9])))
+        (self.level() >= RegionLevel::Township)
+            .then(|| RegionCode(format!("{:0<12}", &self.0[..9])))
     }
 
     /// Inclusive bounds of every code in this region's subtree (itself included), for
@@ -172,7 +173,9 @@ impl std::fmt::Display for RegionCode {
 pub struct Uscc(String);
 
 const USCC_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 impl Uscc {
     pub fn parse(raw: &str) -> Result<Self, FieldCode> {
@@ -274,7 +277,14 @@ mod tests {
         assert_eq!(province.level(), RegionLevel::Province);
         assert!(province.parent().is_none());
         assert!(province.township().is_none());
-        for bad in ["14082610020", "1408261002011", "14082610020a", "000000000000", "140026000001", "140826000201"] {
+        for bad in [
+            "14082610020",
+            "1408261002011",
+            "14082610020a",
+            "000000000000",
+            "140026000001",
+            "140826000201",
+        ] {
             assert_eq!(RegionCode::parse(bad), Err("invalid_region_code"), "{bad}");
         }
     }
@@ -286,8 +296,15 @@ mod tests {
         assert!(Uscc::parse("91110000600037341L").is_ok());
         assert_eq!(Uscc::parse("91350100M000100Y44"), Err("uscc_check_failed"));
         assert_eq!(Uscc::parse("91350100M000100Y4"), Err("invalid_uscc"));
-        assert_eq!(Uscc::parse("91350100M000100YI3"), Err("invalid_uscc"), "I is not in the set");
+        assert_eq!(
+            Uscc::parse("91350100M000100YI3"),
+            Err("invalid_uscc"),
+            "I is not in the set"
+        );
         assert_eq!(Uscc::check_character("91350100M000100Y4"), Some('3'));
-        assert_eq!(Uscc::parse(" 91350100m000100y43 ").unwrap().as_str(), "91350100M000100Y43");
+        assert_eq!(
+            Uscc::parse(" 91350100m000100y43 ").unwrap().as_str(),
+            "91350100M000100Y43"
+        );
     }
 }

@@ -87,6 +87,24 @@ pub fn problem_title(code: &str, lang: Lang) -> &'static str {
             "You cannot change your own role or status",
             "不能修改自己的角色或状态",
         ),
+        "region_exists" => ("This region already exists", "该行政区划已存在"),
+        "uscc_taken" => (
+            "An organization with this USCC already exists",
+            "该统一社会信用代码已被登记",
+        ),
+        "village_taken" => (
+            "This village already has a collective organization",
+            "该村已有村集体经济组织",
+        ),
+        "bank_code_taken" => ("A bank with this code already exists", "该银行代码已存在"),
+        "branch_name_taken" => (
+            "This bank already has a branch with this name",
+            "该银行已有同名支行",
+        ),
+        "not_acceptable" => (
+            "This resource is available as application/json or text/csv",
+            "该资源仅提供 application/json 或 text/csv 格式",
+        ),
         "precondition_failed" => (
             "The object has changed since you read it",
             "对象已被修改，请刷新后重试",
@@ -127,6 +145,53 @@ pub fn field_message(code: &str, lang: Lang) -> &'static str {
         "required_for_role" => ("Required for this role", "该角色必须填写此项"),
         "not_allowed_for_role" => ("Not allowed for this role", "该角色不能填写此项"),
         "out_of_range" => ("Out of the allowed range", "超出允许范围"),
+        "invalid_region_code" => (
+            "Not an administrative division code (12 digits)",
+            "不是有效的行政区划代码（12 位数字）",
+        ),
+        "unknown_region" => ("No such region", "行政区划不存在"),
+        "unknown_parent" => (
+            "The parent region does not exist yet",
+            "上级行政区划尚不存在",
+        ),
+        "wrong_region_level" => (
+            "The region is not of the required level",
+            "行政区划级别不符",
+        ),
+        "level_mismatch" => ("The level does not match the code", "级别与代码不一致"),
+        "parent_mismatch" => ("The parent does not match the code", "上级代码与代码不一致"),
+        "invalid_uscc" => (
+            "Not a unified social credit code (18 characters)",
+            "不是有效的统一社会信用代码（18 位）",
+        ),
+        "uscc_check_failed" => (
+            "The check character of this unified social credit code is wrong",
+            "统一社会信用代码校验位错误",
+        ),
+        "uscc_taken" => ("Already registered", "已被登记"),
+        "village_taken" => (
+            "This village already has a collective organization",
+            "该村已有村集体经济组织",
+        ),
+        "invalid_bank_code" => (
+            "2 to 32 letters, digits, - or _",
+            "须为 2 到 32 位字母、数字、- 或 _",
+        ),
+        "unknown_organization" => ("No such organization", "组织不存在"),
+        "unknown_bank" => ("No such bank", "银行不存在"),
+        "unknown_branch" => ("No such branch of this bank", "该银行没有此支行"),
+        "duplicate_in_file" => (
+            "Appears on an earlier line of the file",
+            "与文件中前面的行重复",
+        ),
+        "required_for_new_village" => (
+            "Required because the village does not exist yet",
+            "该村尚未登记，须填写村名",
+        ),
+        "unknown_column" => ("Not a column of the import format", "不是导入格式中的列"),
+        "invalid_csv" => ("This line is not valid CSV", "该行不是有效的 CSV"),
+        "not_utf8" => ("The file is not UTF-8 text", "文件不是 UTF-8 编码的文本"),
+        "no_rows" => ("The file has no rows", "文件没有数据行"),
         _ => ("This value is invalid", "取值无效"),
     };
     lang.pick(en, zh)

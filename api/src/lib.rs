@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod regions;
 pub mod startup;
 pub mod state;
+pub mod stats;
 pub mod telemetry;
 pub mod users;
 

@@ -21,6 +21,10 @@ use crate::error::{Problem, ProblemField};
     tags(
         (name = "auth", description = "Sign-in, sessions and one's own account"),
         (name = "users", description = "User accounts (admin)"),
+        (name = "regions", description = "Administrative divisions"),
+        (name = "organizations", description = "Village collective organizations, incomes, CSV import"),
+        (name = "banks", description = "Banks, branches and the regions they serve"),
+        (name = "statistics", description = "County figures"),
         (name = "operations", description = "Health probes"),
     )
 )]

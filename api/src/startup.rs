@@ -23,7 +23,7 @@ use crate::error::{ApiError, render_problem, request_id};
 use crate::extract::{JSON_LIMIT, path_config, query_config};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
-use crate::{auth, banks, bootstrap, db, health, organizations, regions, users};
+use crate::{auth, banks, bootstrap, db, health, organizations, regions, stats, users};
 
 /// Every route of the service, for the server and for the OpenAPI document alike.
 fn configure_routes(cfg: &mut ServiceConfig) {
@@ -33,7 +33,8 @@ fn configure_routes(cfg: &mut ServiceConfig) {
             .configure(users::routes)
             .configure(regions::routes)
             .configure(organizations::routes)
-            .configure(banks::routes),
+            .configure(banks::routes)
+            .configure(stats::routes),
     )
     .configure(health::routes);
 }

@@ -13,13 +13,18 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Regions::Table)
-                    .col(string_len(Regions::Code, 12).primary_key().check(
-                        Expr::cust("length(code) = 12"),
-                    ))
+                    .col(
+                        string_len(Regions::Code, 12)
+                            .primary_key()
+                            .check(Expr::cust("length(code) = 12")),
+                    )
                     .col(string_len(Regions::Name, 64))
-                    .col(string_len(Regions::Level, 16).check(Expr::col(Regions::Level).is_in([
-                        "province", "city", "county", "township", "village",
-                    ])))
+                    .col(
+                        string_len(Regions::Level, 16).check(
+                            Expr::col(Regions::Level)
+                                .is_in(["province", "city", "county", "township", "village"]),
+                        ),
+                    )
                     .col(string_len_null(Regions::ParentCode, 12))
                     .col(timestamp_with_time_zone(Regions::CreatedAt))
                     .foreign_key(
@@ -55,9 +60,10 @@ impl MigrationTrait for Migration {
                         integer(Organizations::MemberHouseholds)
                             .check(Expr::col(Organizations::MemberHouseholds).gte(0)),
                     )
-                    .col(string_len(Organizations::Status, 16).check(
-                        Expr::col(Organizations::Status).is_in(["active", "suspended"]),
-                    ))
+                    .col(
+                        string_len(Organizations::Status, 16)
+                            .check(Expr::col(Organizations::Status).is_in(["active", "suspended"])),
+                    )
                     .col(boolean(Organizations::SharesVillage).default(false))
                     .col(integer(Organizations::Version).default(1))
                     .col(timestamp_with_time_zone(Organizations::CreatedAt))
@@ -94,9 +100,10 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(OrganizationIncomes::Table)
                     .col(uuid(OrganizationIncomes::OrganizationId))
-                    .col(integer(OrganizationIncomes::Year).check(
-                        Expr::col(OrganizationIncomes::Year).between(1949, 2200),
-                    ))
+                    .col(
+                        integer(OrganizationIncomes::Year)
+                            .check(Expr::col(OrganizationIncomes::Year).between(1949, 2200)),
+                    )
                     .col(
                         big_integer(OrganizationIncomes::Amount)
                             .check(Expr::col(OrganizationIncomes::Amount).gte(0)),
@@ -109,7 +116,10 @@ impl MigrationTrait for Migration {
                     )
                     .foreign_key(
                         ForeignKey::create()
-                            .from(OrganizationIncomes::Table, OrganizationIncomes::OrganizationId)
+                            .from(
+                                OrganizationIncomes::Table,
+                                OrganizationIncomes::OrganizationId,
+                            )
                             .to(Organizations::Table, Organizations::Id)
                             .on_delete(ForeignKeyAction::Cascade),
                     )

@@ -26,7 +26,95 @@ pub struct TestApp {
     pub address: String,
     /// A separate connection to the app's database, for asserting its state.
     pub db: DatabaseConnection,
+    pub fixture: Fixture,
     _database: TestDatabase,
+}
+
+/// Two villages in two townships of Jiang County, an organization in each, and two banks:
+/// `bank` serves the first township only, `other_bank` serves nothing yet.
+pub struct Fixture {
+    pub org: Uuid,
+    pub other_org: Uuid,
+    pub bank: Uuid,
+    pub other_bank: Uuid,
+    pub branch: Uuid,
+}
+
+pub const PROVINCE: &str = "140000000000";
+pub const CITY: &str = "140800000000";
+pub const COUNTY: &str = "140826000000";
+pub const TOWNSHIP: &str = "140826100000";
+pub const OTHER_TOWNSHIP: &str = "140826101000";
+pub const VILLAGE: &str = "140826100001";
+pub const OTHER_VILLAGE: &str = "140826101001";
+
+async fn seed(db: &DatabaseConnection) -> Fixture {
+    use api::domain::{Mobile, RegionCode, Uscc};
+    use api::organizations::NewOrganization;
+    use sea_orm::EntityTrait;
+    for (code, name) in [
+        (PROVINCE, "山西省"),
+        (CITY, "运城市"),
+        (COUNTY, "绛县"),
+        (TOWNSHIP, "古绛镇"),
+        (OTHER_TOWNSHIP, "横水镇"),
+        (VILLAGE, "北庄村"),
+        (OTHER_VILLAGE, "南庄村"),
+    ] {
+        api::regions::insert(db, &RegionCode::parse(code).unwrap(), name)
+            .await
+            .unwrap();
+    }
+    let mut orgs = Vec::new();
+    for (village, name) in [
+        (VILLAGE, "北庄村股份经济合作社"),
+        (OTHER_VILLAGE, "南庄村股份经济合作社"),
+    ] {
+        let model = NewOrganization {
+            name: name.into(),
+            uscc: Uscc::parse(&uscc_for(village)).unwrap(),
+            region_code: RegionCode::parse(village).unwrap(),
+            legal_rep_name: "张三".into(),
+            legal_rep_mobile: Mobile::parse("13900000001").unwrap(),
+            member_households: 120,
+            status: entity::OrganizationStatus::Active,
+            shares_village: false,
+        }
+        .into_model();
+        entity::organization::Entity::insert(entity::organization::ActiveModel::from(
+            model.clone(),
+        ))
+        .exec_without_returning(db)
+        .await
+        .unwrap();
+        orgs.push(model.id);
+    }
+    let bank = api::banks::insert(db, "绛县农商银行".into(), "JXRCB".into())
+        .await
+        .unwrap();
+    let other = api::banks::insert(db, "农业银行绛县支行".into(), "ABCJX".into())
+        .await
+        .unwrap();
+    let branch = api::banks::insert_branch(db, bank.id, "古绛支行".into(), None)
+        .await
+        .unwrap();
+    api::banks::replace_served(db, bank.id, &[RegionCode::parse(TOWNSHIP).unwrap()])
+        .await
+        .unwrap();
+    Fixture {
+        org: orgs[0],
+        other_org: orgs[1],
+        bank: bank.id,
+        other_bank: other.id,
+        branch: branch.id,
+    }
+}
+
+/// A valid village-collective USCC (`N2` + county code + an id from the village code).
+pub fn uscc_for(village: &str) -> String {
+    let body = format!("N2{}{}", &village[..6], &village[3..12]);
+    let check = api::domain::Uscc::check_character(&body).unwrap();
+    format!("{body}{check}")
 }
 
 /// Starts the real application on a random port with a fresh database.
@@ -50,9 +138,11 @@ pub async fn spawn_app() -> TestApp {
     let db = Database::connect(&database.url)
         .await
         .expect("test connection");
+    let fixture = seed(&db).await;
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db,
+        fixture,
         _database: database,
     }
 }
@@ -264,16 +354,59 @@ impl TestApp {
         token_of(&self.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await)
     }
 
-    /// Creates a user of `role` with `USER_PASSWORD` (and whatever binding the role needs).
+    /// Creates a user of `role` with `USER_PASSWORD`, bound to the fixture's first organization
+    /// or bank as the role needs.
     pub async fn create_user(&self, role: &str) -> Value {
+        let body = self.user_body(&unique_mobile(), role);
+        self.create_user_with(&body).await
+    }
+
+    pub async fn create_user_with(&self, body: &Value) -> Value {
         let admin = self.admin_token().await;
         let reply = self
             .post("/api/v1/users")
             .bearer(&admin)
-            .json(&user_body(&unique_mobile(), role))
+            .json(body)
             .send()
             .await;
         reply.assert_status(201).clone()
+    }
+
+    /// A request body creating a valid user of `role`, bound to the fixture's tenants.
+    pub fn user_body(&self, mobile: &str, role: &str) -> Value {
+        let mut body = json!({
+            "mobile": mobile,
+            "display_name": format!("测试 {role}"),
+            "role": role,
+            "password": USER_PASSWORD,
+        });
+        match role {
+            "org_operator" => body["organization_id"] = json!(self.fixture.org),
+            "bank_officer" => body["bank_id"] = json!(self.fixture.bank),
+            "bank_approver" => {
+                body["bank_id"] = json!(self.fixture.bank);
+                body["approval_limit"] = json!("5000000.00");
+            }
+            _ => {}
+        }
+        body
+    }
+
+    /// Signs in a new user of `role` bound to exactly these tenants.
+    pub async fn token_bound(&self, role: &str, org: Option<Uuid>, bank: Option<Uuid>) -> String {
+        let mut body = self.user_body(&unique_mobile(), role);
+        if let Some(org) = org {
+            body["organization_id"] = json!(org);
+        }
+        if let Some(bank) = bank {
+            body["bank_id"] = json!(bank);
+        }
+        let user = self.create_user_with(&body).await;
+        token_of(
+            &self
+                .sign_in(user["mobile"].as_str().unwrap(), USER_PASSWORD)
+                .await,
+        )
     }
 
     /// A fresh access token of a new user with `role`.
@@ -289,26 +422,6 @@ pub fn token_of(login: &Value) -> String {
         .as_str()
         .expect("access token")
         .to_owned()
-}
-
-/// A request body creating a valid user of `role`.
-pub fn user_body(mobile: &str, role: &str) -> Value {
-    let mut body = json!({
-        "mobile": mobile,
-        "display_name": format!("测试 {role}"),
-        "role": role,
-        "password": USER_PASSWORD,
-    });
-    match role {
-        "org_operator" => body["organization_id"] = json!(Uuid::now_v7()),
-        "bank_officer" => body["bank_id"] = json!(Uuid::now_v7()),
-        "bank_approver" => {
-            body["bank_id"] = json!(Uuid::now_v7());
-            body["approval_limit"] = json!("5000000.00");
-        }
-        _ => {}
-    }
-    body
 }
 
 /// A valid mobile number no other test user has.

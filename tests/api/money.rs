@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 async fn approver_with_limit(app: &TestApp, admin: &str, limit: &str) -> serde_json::Value {
-    let mut body = user_body(&unique_mobile(), "bank_approver");
+    let mut body = app.user_body(&unique_mobile(), "bank_approver");
     body["approval_limit"] = json!(limit);
     let reply = app
         .post("/api/v1/users")
@@ -80,7 +80,7 @@ async fn amounts_round_trip_exactly_and_sum_exactly_in_sql() {
 async fn amounts_beyond_the_range_are_refused() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let mut body = user_body(&unique_mobile(), "bank_approver");
+    let mut body = app.user_body(&unique_mobile(), "bank_approver");
     body["approval_limit"] = json!("99999999999999999999.00");
     app.post("/api/v1/users")
         .bearer(&admin)

@@ -14,7 +14,7 @@ async fn admin_creates_every_kind_of_user() {
         let reply = app
             .post("/api/v1/users")
             .bearer(&admin)
-            .json(&user_body(&unique_mobile(), role))
+            .json(&app.user_body(&unique_mobile(), role))
             .send()
             .await;
         let body = reply.assert_status(201).clone();
@@ -80,7 +80,7 @@ async fn invalid_users_are_refused_field_by_field_and_nothing_is_written() {
         .bearer(&admin)
         .json(&json!({
             "mobile": unique_mobile(), "display_name": "x", "role": "bank_approver",
-            "password": USER_PASSWORD, "bank_id": uuid::Uuid::now_v7(), "approval_limit": "12.345"
+            "password": USER_PASSWORD, "bank_id": app.fixture.bank, "approval_limit": "12.345"
         }))
         .send()
         .await;
@@ -91,7 +91,7 @@ async fn invalid_users_are_refused_field_by_field_and_nothing_is_written() {
         .bearer(&admin)
         .json(&json!({
             "mobile": unique_mobile(), "display_name": "x", "role": "bank_approver",
-            "password": USER_PASSWORD, "bank_id": uuid::Uuid::now_v7(), "approval_limit": "-1.00"
+            "password": USER_PASSWORD, "bank_id": app.fixture.bank, "approval_limit": "-1.00"
         }))
         .send()
         .await;
@@ -107,13 +107,13 @@ async fn a_mobile_is_registered_once() {
     let mobile = unique_mobile();
     app.post("/api/v1/users")
         .bearer(&admin)
-        .json(&user_body(&mobile, "supervisor"))
+        .json(&app.user_body(&mobile, "supervisor"))
         .send()
         .await
         .assert_status(201);
     app.post("/api/v1/users")
         .bearer(&admin)
-        .json(&user_body(&mobile, "bank_officer"))
+        .json(&app.user_body(&mobile, "bank_officer"))
         .send()
         .await
         .assert_problem(409, "mobile_taken");
@@ -127,7 +127,7 @@ async fn racing_creations_of_one_mobile_yield_one_user() {
     let calls = (0..6).map(|_| {
         app.post("/api/v1/users")
             .bearer(&admin)
-            .json(&user_body(&mobile, "supervisor"))
+            .json(&app.user_body(&mobile, "supervisor"))
             .send()
     });
     let replies = futures_util::future::join_all(calls).await;
@@ -385,4 +385,36 @@ async fn reset_password_generates_one_unlocks_and_signs_out() {
         .send()
         .await
         .assert_fields(&[("new_password", "weak_password")]);
+}
+
+#[tokio::test]
+async fn bindings_must_name_existing_tenants() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let mut operator = app.user_body(&unique_mobile(), "org_operator");
+    operator["organization_id"] = json!(uuid::Uuid::now_v7());
+    app.post("/api/v1/users")
+        .bearer(&admin)
+        .json(&operator)
+        .send()
+        .await
+        .assert_fields(&[("organization_id", "unknown_organization")]);
+
+    let mut officer = app.user_body(&unique_mobile(), "bank_officer");
+    officer["bank_id"] = json!(app.fixture.other_bank);
+    officer["branch_id"] = json!(app.fixture.branch);
+    app.post("/api/v1/users")
+        .bearer(&admin)
+        .json(&officer)
+        .send()
+        .await
+        .assert_fields(&[("branch_id", "unknown_branch")]);
+
+    officer["bank_id"] = json!(app.fixture.bank);
+    let created = app.create_user_with(&officer).await;
+    assert_eq!(created["branch_id"], json!(app.fixture.branch));
+    let login = app
+        .sign_in(created["mobile"].as_str().unwrap(), USER_PASSWORD)
+        .await;
+    assert_eq!(login["user"]["bank_id"], json!(app.fixture.bank));
 }

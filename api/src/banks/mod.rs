@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use entity::{bank, bank_branch, bank_region};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -140,7 +140,11 @@ fn parse_bank_code(raw: &str) -> Result<String, &'static str> {
         && code
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if valid { Ok(code) } else { Err("invalid_bank_code") }
+    if valid {
+        Ok(code)
+    } else {
+        Err("invalid_bank_code")
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -196,7 +200,10 @@ pub async fn insert(
         updated_at: now,
     };
     let active: bank::ActiveModel = model.clone().into();
-    match bank::Entity::insert(active).exec_without_returning(db).await {
+    match bank::Entity::insert(active)
+        .exec_without_returning(db)
+        .await
+    {
         Ok(_) => Ok(model),
         Err(err) if db::is_unique_violation(&err) => Err(ApiError::Conflict("bank_code_taken")),
         Err(err) => Err(err.into()),
@@ -247,7 +254,11 @@ async fn get_bank(
 ) -> ApiResult<HttpResponse> {
     let bank = find(&state.db, *id).await?;
     let version = bank.version;
-    Ok(with_etag(StatusCode::OK, version, &view(&state.db, bank).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, bank).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -295,7 +306,10 @@ async fn update_bank(
         .col_expr(bank::Column::Name, Expr::value(name))
         .col_expr(bank::Column::Code, Expr::value(code))
         .col_expr(bank::Column::UpdatedAt, Expr::value(db::now()))
-        .col_expr(bank::Column::Version, Expr::col(bank::Column::Version).add(1))
+        .col_expr(
+            bank::Column::Version,
+            Expr::col(bank::Column::Version).add(1),
+        )
         .filter(bank::Column::Id.eq(current.id))
         .filter(bank::Column::Version.eq(current.version))
         .exec(&state.db)
@@ -310,7 +324,11 @@ async fn update_bank(
     }
     let updated = find(&state.db, current.id).await?;
     let version = updated.version;
-    Ok(with_etag(StatusCode::OK, version, &view(&state.db, updated).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, updated).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -372,7 +390,10 @@ pub async fn insert_branch(
         created_at: db::now(),
     };
     let active: bank_branch::ActiveModel = model.clone().into();
-    match bank_branch::Entity::insert(active).exec_without_returning(db).await {
+    match bank_branch::Entity::insert(active)
+        .exec_without_returning(db)
+        .await
+    {
         Ok(_) => Ok(model),
         Err(err) if db::is_unique_violation(&err) => Err(ApiError::Conflict("branch_name_taken")),
         Err(err) => Err(err.into()),
@@ -424,7 +445,10 @@ async fn set_regions(
         .await?;
     for (i, code) in &codes {
         if !known.iter().any(|k| k == code.as_str()) {
-            errors.push(FieldError::new(format!("region_codes[{i}]"), "unknown_region"));
+            errors.push(FieldError::new(
+                format!("region_codes[{i}]"),
+                "unknown_region",
+            ));
         }
     }
     if !errors.is_empty() {

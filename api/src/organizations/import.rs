@@ -124,10 +124,7 @@ pub async fn import_csv(db: &DatabaseConnection, bytes: &[u8]) -> Result<ImportS
     }
     for chunk in organizations.chunks(500) {
         organization::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(organization::ActiveModel::from),
+            chunk.iter().cloned().map(organization::ActiveModel::from),
         )
         .exec_without_returning(&txn)
         .await
@@ -197,7 +194,10 @@ fn parse_file(text: &str) -> Result<Vec<Row>, ApiError> {
             Ok(row) => {
                 let uscc = row.organization.uscc.as_str().to_owned();
                 if let Some(first) = usccs.insert(uscc, line) {
-                    errors.push(FieldError::new(format!("rows[{line}].uscc"), "duplicate_in_file"));
+                    errors.push(FieldError::new(
+                        format!("rows[{line}].uscc"),
+                        "duplicate_in_file",
+                    ));
                     usccs.insert(row.organization.uscc.as_str().to_owned(), first);
                 }
                 let village = row.organization.region_code.to_string();
@@ -239,7 +239,8 @@ impl Cells<'_> {
 
 fn parse_row(line: u64, cells: &Cells<'_>) -> Result<Row, Vec<FieldError>> {
     let get = |column: &str| cells.get(column);
-    let field = |name: &str, code: &'static str| FieldError::new(format!("rows[{line}].{name}"), code);
+    let field =
+        |name: &str, code: &'static str| FieldError::new(format!("rows[{line}].{name}"), code);
     let households = get("member_households")
         .parse::<i64>()
         .map_err(|_| "invalid_value")
@@ -278,7 +279,10 @@ fn parse_row(line: u64, cells: &Cells<'_>) -> Result<Row, Vec<FieldError>> {
     let income = match (get("income_year"), get("income")) {
         ("", "") => None,
         (year, amount) => {
-            let year = year.parse::<i32>().map_err(|_| "invalid_value").and_then(parse_year);
+            let year = year
+                .parse::<i32>()
+                .map_err(|_| "invalid_value")
+                .and_then(parse_year);
             let amount = amount
                 .parse::<Money>()
                 .map_err(|_| "invalid_amount")
@@ -330,7 +334,10 @@ async fn check_against_database(
             .filter(organization::Column::Uscc.is_in(usccs)),
     )
     .await?;
-    let village_codes: Vec<String> = rows.iter().map(|r| r.organization.region_code.to_string()).collect();
+    let village_codes: Vec<String> = rows
+        .iter()
+        .map(|r| r.organization.region_code.to_string())
+        .collect();
     let taken_villages: HashSet<String> = select_strings(
         db,
         organization::Entity::find()
@@ -340,7 +347,10 @@ async fn check_against_database(
     )
     .await?;
     let mut wanted_regions = village_codes;
-    wanted_regions.extend(rows.iter().filter_map(|r| r.organization.region_code.parent().map(|p| p.to_string())));
+    wanted_regions.extend(
+        rows.iter()
+            .filter_map(|r| r.organization.region_code.parent().map(|p| p.to_string())),
+    );
     let known_regions: HashSet<String> = select_strings(
         db,
         region::Entity::find()
@@ -359,7 +369,10 @@ async fn check_against_database(
         }
         let code = &row.organization.region_code;
         if taken_villages.contains(code.as_str()) {
-            errors.push(FieldError::new(format!("rows[{line}].village_code"), "village_taken"));
+            errors.push(FieldError::new(
+                format!("rows[{line}].village_code"),
+                "village_taken",
+            ));
         }
         if !known_regions.contains(code.as_str()) {
             let parent_known = code
@@ -385,7 +398,12 @@ async fn select_strings<E: EntityTrait>(
     db: &impl ConnectionTrait,
     query: sea_orm::Select<E>,
 ) -> Result<HashSet<String>, ApiError> {
-    Ok(query.into_tuple::<String>().all(db).await?.into_iter().collect())
+    Ok(query
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 #[cfg(test)]
@@ -403,7 +421,9 @@ mod tests {
              丙村股份经济合作社,91350100M000100Y43,140826100001,丙村,王五,13800000003,80,,\n"
         );
         let err = parse_file(&file).err().unwrap();
-        let ApiError::Validation(fields) = err else { panic!() };
+        let ApiError::Validation(fields) = err else {
+            panic!()
+        };
         let got: Vec<(String, &str)> = fields.into_iter().map(|f| (f.field, f.code)).collect();
         assert_eq!(
             got,
@@ -421,7 +441,9 @@ mod tests {
     #[test]
     fn missing_columns_are_named() {
         let err = parse_file("name,uscc,villagecode\nx,y,z\n").err().unwrap();
-        let ApiError::Validation(fields) = err else { panic!() };
+        let ApiError::Validation(fields) = err else {
+            panic!()
+        };
         let got: Vec<(String, &str)> = fields.into_iter().map(|f| (f.field, f.code)).collect();
         assert_eq!(got.len(), 5);
         assert_eq!(got[0], ("header.village_code".to_owned(), "required"));

@@ -105,11 +105,13 @@ pub async fn upsert(
     if rows.is_empty() {
         return Ok(());
     }
-    organization_income::Entity::insert_many(rows.iter().map(|r| organization_income::ActiveModel {
-        organization_id: Set(r.organization_id),
-        year: Set(r.year),
-        amount: Set(r.amount),
-        updated_at: Set(r.updated_at),
+    organization_income::Entity::insert_many(rows.iter().map(|r| {
+        organization_income::ActiveModel {
+            organization_id: Set(r.organization_id),
+            year: Set(r.year),
+            amount: Set(r.amount),
+            updated_at: Set(r.updated_at),
+        }
     }))
     .on_conflict(
         OnConflict::columns([
@@ -153,6 +155,10 @@ pub async fn list_incomes(
         query = query.filter(organization_income::Column::Year.lt(before));
     }
     let rows = query.limit(limit + 1).all(&state.db).await?;
-    Ok(web::Json(Page::from_rows(rows, limit, |r| r.year, IncomeView::from)))
+    Ok(web::Json(Page::from_rows(
+        rows,
+        limit,
+        |r| r.year,
+        IncomeView::from,
+    )))
 }
-

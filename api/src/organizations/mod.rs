@@ -240,7 +240,13 @@ async fn create_organization(
         legal_rep_mobile = Mobile::parse(&r.legal_rep_mobile),
         member_households = parse_households(r.member_households),
     )?;
-    regions::require(&state.db, &region_code, Some(RegionLevel::Village), "region_code").await?;
+    regions::require(
+        &state.db,
+        &region_code,
+        Some(RegionLevel::Village),
+        "region_code",
+    )
+    .await?;
     let model = NewOrganization {
         name,
         uscc,
@@ -319,7 +325,10 @@ async fn list_organizations(
         let pattern = db::contains_pattern(q);
         query = query.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(organization::Column::Name))).like(pattern.clone()))
+                .add(
+                    Expr::expr(Func::lower(Expr::col(organization::Column::Name)))
+                        .like(pattern.clone()),
+                )
                 .add(Expr::expr(Func::lower(Expr::col(organization::Column::Uscc))).like(pattern)),
         );
     }
@@ -349,7 +358,11 @@ async fn get_organization(
 ) -> ApiResult<HttpResponse> {
     let found = find_visible(&state.db, &caller, *id).await?;
     let version = found.version;
-    Ok(with_etag(StatusCode::OK, version, &view(&state.db, found).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, found).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -417,7 +430,11 @@ async fn update_organization(
         name = r.name.as_deref().map(|v| parse_name(v, 128)).transpose(),
         uscc = r.uscc.as_deref().map(Uscc::parse).transpose(),
         region_code = r.region_code.as_deref().map(RegionCode::parse).transpose(),
-        legal_rep_name = r.legal_rep_name.as_deref().map(|v| parse_name(v, 64)).transpose(),
+        legal_rep_name = r
+            .legal_rep_name
+            .as_deref()
+            .map(|v| parse_name(v, 64))
+            .transpose(),
         legal_rep_mobile = r.legal_rep_mobile.as_deref().map(Mobile::parse).transpose(),
         member_households = r.member_households.map(parse_households).transpose(),
     )?;
@@ -453,5 +470,9 @@ async fn update_organization(
     }
     let updated = find_visible(&state.db, &caller, current.id).await?;
     let version = updated.version;
-    Ok(with_etag(StatusCode::OK, version, &view(&state.db, updated).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, updated).await?,
+    ))
 }

@@ -3,10 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use entity::{RegionLevel, region};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -174,7 +171,10 @@ pub async fn insert(
     name: &str,
 ) -> Result<region::Model, ApiError> {
     if let Some(parent) = code.parent()
-        && region::Entity::find_by_id(parent.as_str()).one(db).await?.is_none()
+        && region::Entity::find_by_id(parent.as_str())
+            .one(db)
+            .await?
+            .is_none()
     {
         return Err(ApiError::Validation(vec![FieldError::new(
             "code",
@@ -189,7 +189,10 @@ pub async fn insert(
         created_at: db::now(),
     };
     let active: region::ActiveModel = model.clone().into();
-    match region::Entity::insert(active).exec_without_returning(db).await {
+    match region::Entity::insert(active)
+        .exec_without_returning(db)
+        .await
+    {
         Ok(_) => Ok(model),
         Err(err) if db::is_unique_violation(&err) => Err(ApiError::Conflict("region_exists")),
         Err(err) => Err(err.into()),
@@ -205,10 +208,16 @@ pub async fn require(
 ) -> Result<region::Model, ApiError> {
     let found = region::Entity::find_by_id(code.as_str()).one(db).await?;
     match found {
-        None => Err(ApiError::Validation(vec![FieldError::new(field, "unknown_region")])),
-        Some(r) if level.is_some_and(|l| l != r.level) => Err(ApiError::Validation(vec![
-            FieldError::new(field, "wrong_region_level"),
-        ])),
+        None => Err(ApiError::Validation(vec![FieldError::new(
+            field,
+            "unknown_region",
+        )])),
+        Some(r) if level.is_some_and(|l| l != r.level) => {
+            Err(ApiError::Validation(vec![FieldError::new(
+                field,
+                "wrong_region_level",
+            )]))
+        }
         Some(r) => Ok(r),
     }
 }

@@ -127,8 +127,8 @@ async fn create_user(
         display_name = parse_name(&request.display_name, 64),
         password = NewPassword::parse(&request.password),
     );
-    let (mobile, display_name, password) =
-        with_more_errors(parsed, check_binding(request.role, &binding))?;
+    let binding_errors = binding_errors(&state.db, request.role, &binding).await?;
+    let (mobile, display_name, password) = with_more_errors(parsed, binding_errors)?;
     let hash = password::hash(password.secret().clone()).await?;
     let created = insert(
         &state.db,
@@ -187,6 +187,52 @@ pub async fn insert(
         Err(err) if db::is_unique_violation(&err) => Err(ApiError::Conflict("mobile_taken")),
         Err(err) => Err(err.into()),
     }
+}
+
+/// Everything wrong with a binding: the role's rules first, then, for the fields those rules
+/// accept, whether the referenced tenant exists.
+async fn binding_errors(
+    db: &impl sea_orm::ConnectionTrait,
+    role: Role,
+    binding: &Binding,
+) -> Result<Vec<FieldError>, ApiError> {
+    let mut errors = check_binding(role, binding);
+    let missing = check_binding_targets(db, binding).await?;
+    let already: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+    errors.extend(missing.into_iter().filter(|e| !already.contains(&e.field)));
+    Ok(errors)
+}
+
+/// The organization, bank and branch a user is bound to must exist, and the branch must be
+/// one of that bank's (the database's foreign keys say so too; this names the field).
+pub async fn check_binding_targets(
+    db: &impl sea_orm::ConnectionTrait,
+    binding: &Binding,
+) -> Result<Vec<FieldError>, ApiError> {
+    let mut errors = Vec::new();
+    if let Some(id) = binding.organization_id
+        && entity::organization::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_none()
+    {
+        errors.push(FieldError::new("organization_id", "unknown_organization"));
+    }
+    if let Some(id) = binding.bank_id
+        && entity::bank::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_none()
+    {
+        errors.push(FieldError::new("bank_id", "unknown_bank"));
+    }
+    if let Some(id) = binding.branch_id {
+        let branch = entity::bank_branch::Entity::find_by_id(id).one(db).await?;
+        if branch.is_none_or(|b| Some(b.bank_id) != binding.bank_id) {
+            errors.push(FieldError::new("branch_id", "unknown_branch"));
+        }
+    }
+    Ok(errors)
 }
 
 fn with_more_errors<T>(parsed: Result<T, ApiError>, more: Vec<FieldError>) -> Result<T, ApiError> {
@@ -355,7 +401,7 @@ async fn update_user(
             .map(Some),
         None => Ok(None),
     };
-    let mut errors = check_binding(role, &binding);
+    let mut errors = binding_errors(&state.db, role, &binding).await?;
     if let Err(e) = &display_name {
         errors.insert(0, e.clone());
     }
