@@ -1,7 +1,8 @@
 //! `rural-collateral`: the command line that migrates the database and serves the API.
 
 use anyhow::Context;
-use api::{Application, Settings, db, telemetry};
+use api::startup::prepare;
+use api::{Application, Settings, db, demo, telemetry};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -18,7 +19,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply migrations, make sure an admin exists, and serve the API.
-    Serve,
+    Serve {
+        /// Load the demo county first (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load the demo county into the database (idempotent), then exit.
+    Demo,
     /// Apply migrations and exit.
     Migrate,
     /// Print the OpenAPI document (JSON) to stdout.
@@ -35,8 +42,12 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::load()?;
     telemetry::init(settings.log_format);
     match cli.command {
-        Command::Serve => {
-            let app = Application::build(settings).await?;
+        Command::Serve { demo } => {
+            let db = prepare(&settings).await?;
+            if demo {
+                load_demo(&db, &settings).await?;
+            }
+            let app = Application::build_with_db(settings, db).await?;
             tracing::info!(port = app.port(), "listening");
             app.run_until_stopped().await.context("server failed")?;
         }
@@ -45,7 +56,27 @@ async fn main() -> anyhow::Result<()> {
             db::migrate(&db).await?;
             tracing::info!("migrations applied");
         }
+        Command::Demo => {
+            let db = prepare(&settings).await?;
+            load_demo(&db, &settings).await?;
+        }
         Command::Openapi => {}
     }
+    Ok(())
+}
+
+async fn load_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    let loaded = demo::load(db, settings.admin_mobile.as_deref())
+        .await
+        .context("loading the demo county failed")?;
+    tracing::info!(
+        regions = loaded.regions,
+        organizations = loaded.organizations,
+        incomes = loaded.incomes,
+        banks = loaded.banks,
+        users = loaded.users,
+        "demo county loaded (users sign in with password {})",
+        demo::DEMO_PASSWORD
+    );
     Ok(())
 }

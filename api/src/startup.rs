@@ -48,6 +48,14 @@ pub fn api_routes_document() -> utoipa::openapi::OpenApi {
     document
 }
 
+/// Connects, applies migrations and makes sure an admin exists: everything before serving.
+pub async fn prepare(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = db::connect(&settings.database_url()).await?;
+    db::migrate(&db).await?;
+    bootstrap::ensure_admin(&db, settings).await?;
+    Ok(db)
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -56,9 +64,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, makes sure an admin exists, and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = db::connect(&settings.database_url()).await?;
-        db::migrate(&db).await?;
-        bootstrap::ensure_admin(&db, &settings).await?;
+        let db = prepare(&settings).await?;
         Self::build_with_db(settings, db).await
     }
 

@@ -7,9 +7,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod banks;
 mod conventions;
 mod helpers;
 mod money;
 mod openapi;
+mod organizations;
 mod permissions;
+mod regions;
+mod stats;
 mod users;

@@ -7,40 +7,190 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// Every protected endpoint, with a request that changes nothing, and who may call it.
-/// Allowed roles must get past authorization (anything but 401/403); the others get 403.
-fn matrix(someone: &str) -> Vec<(Method, String, Option<Value>, &'static [&'static str])> {
+/// Ids to put in paths: real ones, or the OpenAPI placeholders.
+struct Ids {
+    user: String,
+    org: String,
+    bank: String,
+    code: String,
+    year: String,
+}
+
+type Row = (
+    Method,
+    String,
+    &'static str,
+    Option<Value>,
+    &'static [&'static str],
+);
+
+/// Every protected endpoint, with a request that changes nothing (its body is invalid or it
+/// only reads), and who may call it. Allowed roles must get past authorization (anything but
+/// 401/403); the others get 403.
+fn matrix(ids: &Ids) -> Vec<Row> {
     const EVERYONE: &[&str] = &ROLES;
     const READERS: &[&str] = &["admin", "supervisor"];
     const ADMIN: &[&str] = &["admin"];
+    const EDITORS: &[&str] = &["admin", "org_operator"];
+    let Ids {
+        user,
+        org,
+        bank,
+        code,
+        year,
+    } = ids;
+    let invalid = Some(json!({}));
     vec![
-        (Method::GET, "/api/v1/me".into(), None, EVERYONE),
+        (Method::GET, "/api/v1/me".into(), "", None, EVERYONE),
         (
             Method::POST,
             "/api/v1/me/password".into(),
-            Some(json!({})),
+            "",
+            invalid.clone(),
             EVERYONE,
         ),
-        (Method::POST, "/api/v1/auth/logout".into(), None, EVERYONE),
-        (Method::GET, "/api/v1/users".into(), None, READERS),
+        (
+            Method::POST,
+            "/api/v1/auth/logout".into(),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (Method::GET, "/api/v1/users".into(), "", None, READERS),
         (
             Method::GET,
-            format!("/api/v1/users/{someone}"),
+            format!("/api/v1/users/{user}"),
+            "",
             None,
             READERS,
         ),
-        (Method::POST, "/api/v1/users".into(), Some(json!({})), ADMIN),
+        (
+            Method::POST,
+            "/api/v1/users".into(),
+            "",
+            invalid.clone(),
+            ADMIN,
+        ),
         (
             Method::PATCH,
-            format!("/api/v1/users/{someone}"),
+            format!("/api/v1/users/{user}"),
+            "",
             Some(json!({"display_name": ""})),
             ADMIN,
         ),
         (
             Method::POST,
-            format!("/api/v1/users/{someone}/reset-password"),
+            format!("/api/v1/users/{user}/reset-password"),
+            "",
             Some(json!({"new_password": "weak"})),
             ADMIN,
+        ),
+        (Method::GET, "/api/v1/regions".into(), "", None, EVERYONE),
+        (
+            Method::GET,
+            format!("/api/v1/regions/{code}"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::POST,
+            "/api/v1/regions".into(),
+            "",
+            invalid.clone(),
+            ADMIN,
+        ),
+        (
+            Method::GET,
+            "/api/v1/organizations".into(),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/organizations/{org}"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/organizations/{org}/incomes"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::POST,
+            "/api/v1/organizations".into(),
+            "",
+            invalid.clone(),
+            ADMIN,
+        ),
+        (
+            Method::POST,
+            "/api/v1/organizations/import".into(),
+            "",
+            invalid.clone(),
+            ADMIN,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/organizations/{org}"),
+            "",
+            Some(json!({"member_households": -1})),
+            EDITORS,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/organizations/{org}/incomes/{year}"),
+            "",
+            invalid.clone(),
+            ADMIN,
+        ),
+        (Method::GET, "/api/v1/banks".into(), "", None, EVERYONE),
+        (
+            Method::GET,
+            format!("/api/v1/banks/{bank}"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::POST,
+            "/api/v1/banks".into(),
+            "",
+            invalid.clone(),
+            ADMIN,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/banks/{bank}"),
+            "",
+            Some(json!({"name": ""})),
+            ADMIN,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/banks/{bank}/branches"),
+            "",
+            invalid.clone(),
+            ADMIN,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/banks/{bank}/regions"),
+            "",
+            invalid.clone(),
+            ADMIN,
+        ),
+        (
+            Method::GET,
+            "/api/v1/stats/income".into(),
+            "?year=2021",
+            None,
+            READERS,
         ),
     ]
 }
@@ -49,16 +199,24 @@ fn matrix(someone: &str) -> Vec<(Method, String, Option<Value>, &'static [&'stat
 async fn every_role_on_every_protected_endpoint() {
     let app = spawn_app().await;
     let someone = app.create_user("supervisor").await;
-    let someone = someone["id"].as_str().unwrap();
+    let ids = Ids {
+        user: someone["id"].as_str().unwrap().to_owned(),
+        org: app.fixture.org.to_string(),
+        bank: app.fixture.bank.to_string(),
+        code: VILLAGE.to_owned(),
+        year: "2021".to_owned(),
+    };
     for role in ROLES {
-        for (method, path, body, allowed) in matrix(someone) {
+        for (method, path, query, body, allowed) in matrix(&ids) {
             // A fresh sign-in per call: logout would end a shared one.
             let token = if role == "admin" {
                 app.admin_token().await
             } else {
                 app.token_for(role).await
             };
-            let mut call = app.call(method.clone(), &path).bearer(&token);
+            let mut call = app
+                .call(method.clone(), &format!("{path}{query}"))
+                .bearer(&token);
             if let Some(body) = &body {
                 call = call.json(body);
             }
@@ -74,8 +232,8 @@ async fn every_role_on_every_protected_endpoint() {
             }
         }
         // Unauthenticated: always 401.
-        for (method, path, body, _) in matrix(someone) {
-            let mut call = app.call(method.clone(), &path);
+        for (method, path, query, body, _) in matrix(&ids) {
+            let mut call = app.call(method.clone(), &format!("{path}{query}"));
             if let Some(body) = &body {
                 call = call.json(body);
             }
@@ -106,9 +264,16 @@ fn the_matrix_covers_every_protected_endpoint() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let tested: BTreeSet<(String, String)> = matrix("{id}")
+    let placeholders = Ids {
+        user: "{id}".into(),
+        org: "{id}".into(),
+        bank: "{id}".into(),
+        code: "{code}".into(),
+        year: "{year}".into(),
+    };
+    let tested: BTreeSet<(String, String)> = matrix(&placeholders)
         .into_iter()
-        .map(|(method, path, _, _)| (method.to_string(), path))
+        .map(|(method, path, _, _, _)| (method.to_string(), path))
         .collect();
     assert_eq!(
         documented, tested,
@@ -120,10 +285,21 @@ fn the_matrix_covers_every_protected_endpoint() {
 fn the_code_matrix_agrees_with_this_table() {
     use api::auth::permissions::{Action, permits};
     use entity::Role;
-    let expected: [(Action, &[Role]); 3] = [
-        (Action::UseOwnAccount, &Role::ALL),
-        (Action::ReadUsers, &[Role::Admin, Role::Supervisor]),
-        (Action::ManageUsers, &[Role::Admin]),
+    let everyone = &Role::ALL;
+    let readers = &[Role::Admin, Role::Supervisor];
+    let admin = &[Role::Admin];
+    let expected: [(Action, &[Role]); 11] = [
+        (Action::UseOwnAccount, everyone),
+        (Action::ReadUsers, readers),
+        (Action::ManageUsers, admin),
+        (Action::ReadRegions, everyone),
+        (Action::ManageRegions, admin),
+        (Action::ReadOrganizations, everyone),
+        (Action::EditOrganization, &[Role::Admin, Role::OrgOperator]),
+        (Action::ManageOrganizations, admin),
+        (Action::ReadBanks, everyone),
+        (Action::ManageBanks, admin),
+        (Action::ReadIncomeStats, readers),
     ];
     for (action, roles) in expected {
         for role in Role::ALL {

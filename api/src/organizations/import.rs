@@ -98,10 +98,15 @@ pub async fn import_csv(db: &DatabaseConnection, bytes: &[u8]) -> Result<ImportS
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::Validation(vec![FieldError::new("file", "not_utf8")]))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let rows = parse_file(text)?;
-    let (villages, errors) = check_against_database(db, &rows).await?;
+    let (rows, mut errors) = parse_file(text)?;
+    let (villages, conflicts) = check_against_database(db, &rows).await?;
+    errors.extend(conflicts);
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        // Line by line, each line's problems in column order as found.
+        errors.sort_by_key(|(line, _)| *line);
+        return Err(ApiError::Validation(
+            errors.into_iter().map(|(_, e)| e).collect(),
+        ));
     }
 
     let txn = db.begin().await?;
@@ -141,8 +146,12 @@ pub async fn import_csv(db: &DatabaseConnection, bytes: &[u8]) -> Result<ImportS
     })
 }
 
-/// Parses every row; fails with every problem of the file itself (fields and duplicates).
-fn parse_file(text: &str) -> Result<Vec<Row>, ApiError> {
+/// Problems found in a file, each with its line.
+type LineErrors = Vec<(u64, FieldError)>;
+
+/// Parses every row: the rows that are valid on their own, and the problems of the others
+/// (fields and duplicates). A file whose header is wrong fails at once.
+fn parse_file(text: &str) -> Result<(Vec<Row>, LineErrors), ApiError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
@@ -181,7 +190,10 @@ fn parse_file(text: &str) -> Result<Vec<Row>, ApiError> {
             Ok(r) => r,
             Err(err) => {
                 let line = err.position().map_or(0, |p| p.line());
-                errors.push(FieldError::new(format!("rows[{line}]"), "invalid_csv"));
+                errors.push((
+                    line,
+                    FieldError::new(format!("rows[{line}]"), "invalid_csv"),
+                ));
                 continue;
             }
         };
@@ -193,33 +205,32 @@ fn parse_file(text: &str) -> Result<Vec<Row>, ApiError> {
         match parse_row(line, &cells) {
             Ok(row) => {
                 let uscc = row.organization.uscc.as_str().to_owned();
+                let mut duplicate = false;
                 if let Some(first) = usccs.insert(uscc, line) {
-                    errors.push(FieldError::new(
-                        format!("rows[{line}].uscc"),
-                        "duplicate_in_file",
-                    ));
+                    let field = format!("rows[{line}].uscc");
+                    errors.push((line, FieldError::new(field, "duplicate_in_file")));
                     usccs.insert(row.organization.uscc.as_str().to_owned(), first);
+                    duplicate = true;
                 }
                 let village = row.organization.region_code.to_string();
-                if villages.insert(village.clone(), line).is_some() {
-                    errors.push(FieldError::new(
-                        format!("rows[{line}].village_code"),
-                        "duplicate_in_file",
-                    ));
+                if villages.insert(village, line).is_some() {
+                    let field = format!("rows[{line}].village_code");
+                    errors.push((line, FieldError::new(field, "duplicate_in_file")));
+                    duplicate = true;
                 }
-                rows.push(row);
+                if !duplicate {
+                    rows.push(row);
+                }
             }
-            Err(mut row_errors) => errors.append(&mut row_errors),
+            Err(row_errors) => errors.extend(row_errors.into_iter().map(|e| (line, e))),
         }
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(FieldError::new("file", "no_rows"));
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "file", "no_rows",
+        )]));
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+    Ok((rows, errors))
 }
 
 /// One record's cells by column name; a missing column reads as empty.
@@ -324,7 +335,7 @@ fn parse_row(line: u64, cells: &Cells<'_>) -> Result<Row, Vec<FieldError>> {
 async fn check_against_database(
     db: &impl ConnectionTrait,
     rows: &[Row],
-) -> Result<(Vec<(RegionCode, String)>, Vec<FieldError>), ApiError> {
+) -> Result<(Vec<(RegionCode, String)>, LineErrors), ApiError> {
     let usccs: Vec<&str> = rows.iter().map(|r| r.organization.uscc.as_str()).collect();
     let taken_usccs: HashSet<String> = select_strings(
         db,
@@ -365,27 +376,31 @@ async fn check_against_database(
     for row in rows {
         let line = row.line;
         if taken_usccs.contains(row.organization.uscc.as_str()) {
-            errors.push(FieldError::new(format!("rows[{line}].uscc"), "uscc_taken"));
+            errors.push((
+                line,
+                FieldError::new(format!("rows[{line}].uscc"), "uscc_taken"),
+            ));
         }
         let code = &row.organization.region_code;
         if taken_villages.contains(code.as_str()) {
-            errors.push(FieldError::new(
-                format!("rows[{line}].village_code"),
-                "village_taken",
-            ));
+            let field = format!("rows[{line}].village_code");
+            errors.push((line, FieldError::new(field, "village_taken")));
         }
         if !known_regions.contains(code.as_str()) {
             let parent_known = code
                 .parent()
                 .is_some_and(|p| known_regions.contains(p.as_str()));
             match (&row.village_name, parent_known) {
-                (_, false) => errors.push(FieldError::new(
-                    format!("rows[{line}].village_code"),
-                    "unknown_parent",
+                (_, false) => errors.push((
+                    line,
+                    FieldError::new(format!("rows[{line}].village_code"), "unknown_parent"),
                 )),
-                (None, true) => errors.push(FieldError::new(
-                    format!("rows[{line}].village_name"),
-                    "required_for_new_village",
+                (None, true) => errors.push((
+                    line,
+                    FieldError::new(
+                        format!("rows[{line}].village_name"),
+                        "required_for_new_village",
+                    ),
                 )),
                 (Some(name), true) => villages.push((code.clone(), name.clone())),
             }
@@ -420,11 +435,9 @@ mod tests {
              乙村股份经济合作社,91350100M000100Y44,140826100002,乙村,李四,12345,-1,2021,abc\n\
              丙村股份经济合作社,91350100M000100Y43,140826100001,丙村,王五,13800000003,80,,\n"
         );
-        let err = parse_file(&file).err().unwrap();
-        let ApiError::Validation(fields) = err else {
-            panic!()
-        };
-        let got: Vec<(String, &str)> = fields.into_iter().map(|f| (f.field, f.code)).collect();
+        let (rows, errors) = parse_file(&file).unwrap();
+        assert_eq!(rows.len(), 1, "only the first row stands on its own");
+        let got: Vec<(String, &str)> = errors.into_iter().map(|(_, f)| (f.field, f.code)).collect();
         assert_eq!(
             got,
             vec![

@@ -1,0 +1,142 @@
+//! The demo county and the income statistics it must reproduce exactly.
+
+use crate::helpers::*;
+
+async fn with_demo() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let loaded = api::demo::load(&app.db, Some(ADMIN_MOBILE)).await.unwrap();
+    assert_eq!(loaded.organizations, 133);
+    let admin = app.admin_token().await;
+    (app, admin)
+}
+
+#[tokio::test]
+async fn the_demo_reproduces_the_published_2021_figures() {
+    let (app, admin) = with_demo().await;
+    let reply = app
+        .get("/api/v1/stats/income?year=2021")
+        .bearer(&admin)
+        .send()
+        .await;
+    let stats = reply.assert_status(200);
+    assert_eq!(stats["organization_count"], 133);
+    assert_eq!(stats["total"], "23276500.00");
+    assert_eq!(stats["count_at_least_50000"], 133);
+    assert_eq!(stats["share_at_least_50000"], "100.00");
+    assert_eq!(stats["count_at_least_100000"], 113);
+    assert_eq!(stats["share_at_least_100000"], "84.96");
+    assert_eq!(
+        stats["organizations_without_income"], 2,
+        "the fixture's two have none"
+    );
+    let townships = stats["townships"].as_array().unwrap();
+    assert_eq!(townships.len(), 10);
+    assert_eq!(townships[0]["name"], "古绛镇");
+    let per_township: u64 = townships
+        .iter()
+        .map(|t| t["organization_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_township, 133);
+
+    let county = app
+        .get(&format!(
+            "/api/v1/stats/income?year=2021&region_code={COUNTY}"
+        ))
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(county.body["total"], "23276500.00");
+    let township = app
+        .get("/api/v1/stats/income?year=2021&region_code=140826201000")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(township.body["organization_count"], 9);
+    assert_eq!(township.body["townships"].as_array().unwrap().len(), 1);
+
+    let csv = app
+        .get("/api/v1/stats/income?year=2021")
+        .bearer(&admin)
+        .header("accept", "text/csv")
+        .send()
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines.len(), 12);
+    assert!(lines[0].starts_with("code,name,organization_count,total"));
+    let total: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(
+        &total[..5],
+        &["", "total", "133", "23276500.00", "175011.28"]
+    );
+    assert_eq!(&total[6..], &["133", "100.00", "113", "84.96"]);
+}
+
+#[tokio::test]
+async fn loading_the_demo_twice_changes_nothing_and_every_role_signs_in() {
+    let (app, _) = with_demo().await;
+    let again = api::demo::load(&app.db, Some(ADMIN_MOBILE)).await.unwrap();
+    assert_eq!(
+        (
+            again.regions,
+            again.organizations,
+            again.incomes,
+            again.banks,
+            again.users
+        ),
+        (0, 0, 0, 0, 0)
+    );
+    for mobile in [
+        "13800138000",
+        "13800138001",
+        "13800138010",
+        "13800138020",
+        "13800138030",
+    ] {
+        let login = app.sign_in(mobile, api::demo::DEMO_PASSWORD).await;
+        assert!(login["user"]["role"].is_string());
+    }
+    let operator = app.sign_in("13800138010", api::demo::DEMO_PASSWORD).await;
+    let own = app
+        .get("/api/v1/organizations")
+        .bearer(&token_of(&operator))
+        .send()
+        .await;
+    assert_eq!(own.body["items"][0]["name"], "北庄村股份经济合作社");
+}
+
+#[tokio::test]
+async fn the_demo_never_takes_the_configured_admins_mobile() {
+    let app = spawn_app().await;
+    api::demo::load(&app.db, Some("13800138000")).await.unwrap();
+    app.login("13800138000", api::demo::DEMO_PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+}
+
+#[tokio::test]
+async fn statistics_are_for_the_county_and_supervisors_only() {
+    let app = spawn_app().await;
+    let supervisor = app.token_for("supervisor").await;
+    let empty = app
+        .get("/api/v1/stats/income?year=2021")
+        .bearer(&supervisor)
+        .send()
+        .await;
+    let empty = empty.assert_status(200);
+    assert_eq!(empty["organization_count"], 0);
+    assert_eq!(empty["share_at_least_100000"], "0.00");
+    assert!(empty["mean"].is_null());
+    app.get("/api/v1/stats/income")
+        .bearer(&supervisor)
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
+    let operator = app.token_for("org_operator").await;
+    app.get("/api/v1/stats/income?year=2021")
+        .bearer(&operator)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+}
