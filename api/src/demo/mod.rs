@@ -216,7 +216,13 @@ pub async fn load(
 
     let hash = password::hash(SecretString::from(DEMO_PASSWORD)).await?;
     for user in &USERS {
-        if reserved_mobile.map(str::trim) == Some(user.mobile) {
+        // Checked first: on PostgreSQL a failed insert would abort the whole transaction.
+        let exists = entity::user::Entity::find()
+            .filter(entity::user::Column::Mobile.eq(user.mobile))
+            .one(&txn)
+            .await?
+            .is_some();
+        if exists || reserved_mobile.map(str::trim) == Some(user.mobile) {
             continue;
         }
         let binding = binding_of(&txn, user, &villages, &ids, &bank_ids).await?;
@@ -227,11 +233,10 @@ pub async fn load(
             binding,
             password_hash: hash.clone(),
         };
-        match users::insert(&txn, new).await {
-            Ok(_) => summary.users += 1,
-            Err(crate::error::ApiError::Conflict(_)) => {}
-            Err(err) => return Err(anyhow::anyhow!("demo user {}: {err}", user.mobile)),
-        }
+        users::insert(&txn, new)
+            .await
+            .map_err(|err| anyhow::anyhow!("demo user {}: {err:?}", user.mobile))?;
+        summary.users += 1;
     }
     txn.commit().await?;
     Ok(summary)
