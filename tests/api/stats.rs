@@ -140,3 +140,23 @@ async fn statistics_are_for_the_county_and_supervisors_only() {
         .await
         .assert_problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn the_documented_example_file_imports_on_the_demo_county() {
+    let (app, admin) = with_demo().await;
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/examples/organizations.csv"
+    ))
+    .unwrap();
+    let reply = app
+        .post("/api/v1/organizations/import")
+        .bearer(&admin)
+        .body("text/csv", file)
+        .send()
+        .await;
+    let summary = reply.assert_status(201);
+    assert_eq!(summary["organizations"], 3);
+    assert_eq!(summary["villages_created"], 3);
+    assert_eq!(summary["incomes"], 2);
+}
