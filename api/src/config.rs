@@ -9,6 +9,7 @@
 //! | admin_mobile   | `APP_ADMIN_MOBILE`   | none                                  |
 //! | admin_password | `APP_ADMIN_PASSWORD` | none                                  |
 //! | log_format     | `APP_LOG_FORMAT`     | `json` (`pretty` for humans)          |
+//! | storage_url    | `APP_STORAGE_URL`    | documents in `<data_dir>/documents`   |
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,9 @@ pub struct Settings {
     pub admin_password: Option<SecretString>,
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Where documents are stored (`s3://bucket/prefix`); the data dir when absent.
+    #[serde(default)]
+    pub storage_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -132,6 +136,7 @@ mod tests {
             admin_mobile: Some("13800000000".into()),
             admin_password: Some(SecretString::from("hunter2hunter2")),
             log_format: LogFormat::Json,
+            storage_url: None,
         };
         let debug = format!("{settings:?}");
         assert!(!debug.contains("super-secret-key"));

@@ -52,6 +52,12 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
 }
 
+/// Today's date in the county (Beijing time, UTC+8): what "valid today" means for valuations.
+pub fn today() -> chrono::NaiveDate {
+    let beijing_offset = chrono::TimeDelta::hours(8);
+    (chrono::Utc::now() + beijing_offset).date_naive()
+}
+
 /// True when the statement failed on a unique constraint, on either backend.
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))

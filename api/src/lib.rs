@@ -6,6 +6,7 @@
 //! Shared plumbing: [`config`], [`db`], [`error`] (problem+json), [`extract`], [`pagination`],
 //! [`i18n`], [`telemetry`], [`startup`].
 
+pub mod assets;
 pub mod auth;
 pub mod banks;
 pub mod bootstrap;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod equity;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -21,9 +23,11 @@ pub mod openapi;
 pub mod organizations;
 pub mod pagination;
 pub mod regions;
+pub mod scope;
 pub mod startup;
 pub mod state;
 pub mod stats;
+pub mod storage;
 pub mod telemetry;
 pub mod users;
 

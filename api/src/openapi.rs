@@ -25,6 +25,8 @@ use crate::error::{Problem, ProblemField};
         (name = "organizations", description = "Village collective organizations, incomes, CSV import"),
         (name = "banks", description = "Banks, branches and the regions they serve"),
         (name = "statistics", description = "County figures"),
+        (name = "assets", description = "Assets, verification, valuations, documents"),
+        (name = "equity", description = "Equity entities and shareholdings"),
         (name = "operations", description = "Health probes"),
     )
 )]

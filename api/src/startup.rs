@@ -23,7 +23,10 @@ use crate::error::{ApiError, render_problem, request_id};
 use crate::extract::{JSON_LIMIT, path_config, query_config};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
-use crate::{auth, banks, bootstrap, db, health, organizations, regions, stats, users};
+use crate::{
+    assets, auth, banks, bootstrap, db, equity, health, organizations, regions, stats, storage,
+    users,
+};
 
 /// Every route of the service, for the server and for the OpenAPI document alike.
 fn configure_routes(cfg: &mut ServiceConfig) {
@@ -34,7 +37,10 @@ fn configure_routes(cfg: &mut ServiceConfig) {
             .configure(regions::routes)
             .configure(organizations::routes)
             .configure(banks::routes)
-            .configure(stats::routes),
+            .configure(stats::routes)
+            .configure(assets::routes)
+            .configure(assets::document_routes)
+            .configure(equity::routes),
     )
     .configure(health::routes);
 }
@@ -76,6 +82,7 @@ impl Application {
             db,
             tokens: TokenKeys::new(&secret),
             dummy_hash: Arc::from(dummy_hash),
+            store: storage::open(&settings)?,
         });
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;

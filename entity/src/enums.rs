@@ -137,3 +137,74 @@ pub enum OrganizationStatus {
     #[sea_orm(string_value = "suspended")]
     Suspended,
 }
+
+/// A string enum stored as its snake_case name, the same in the database and in JSON.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident, { $($variant:ident = $value:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
+        )]
+        // The column's width and allowed values are the migration's CHECK, not this type.
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $(
+                #[sea_orm(string_value = $value)]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $value,)+
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What kind of thing an asset is; decides its units, whether it needs a certificate and
+    /// whether its right has a term.
+    AssetKind, {
+        LandManagementRight = "land_management_right",
+        ForestRight = "forest_right",
+        ConstructionLandUseRight = "construction_land_use_right",
+        ProductionFacility = "production_facility",
+        Machinery = "machinery",
+        Building = "building",
+        Livestock = "livestock",
+        Equity = "equity",
+    }
+);
+
+string_enum!(
+    /// The county's check of an asset: `pending` until verified or rejected; an edit of a
+    /// verified asset's certificate, dates or quantity sends it back to `pending`.
+    Verification, {
+        Pending = "pending",
+        Verified = "verified",
+        Rejected = "rejected",
+    }
+);
+
+string_enum!(ValuationMethod, { Market = "market", Income = "income", Cost = "cost" });
+
+string_enum!(DocumentKind, {
+    CertificatePhoto = "certificate_photo",
+    AppraisalReport = "appraisal_report",
+    AssemblyResolution = "assembly_resolution",
+});
+
+string_enum!(EquityKind, { Cooperative = "cooperative", Company = "company", Project = "project" });
+
+string_enum!(HolderType, {
+    Collective = "collective",
+    Enterprise = "enterprise",
+    Households = "households",
+    Individual = "individual",
+});

@@ -3,17 +3,27 @@
 //! Money never touches a float: [`Money`] is stored as integer fen (`BIGINT`) on every backend
 //! and speaks `rust_decimal::Decimal` and two-place decimal strings at the edges.
 
+pub mod asset;
+pub mod asset_document;
+pub mod asset_valuation;
 pub mod bank;
 pub mod bank_branch;
 pub mod bank_region;
 pub mod enums;
+pub mod equity_entity;
+pub mod fixed;
 pub mod money;
 pub mod organization;
 pub mod organization_income;
 pub mod refresh_token;
 pub mod region;
 pub mod session;
+pub mod shareholding;
 pub mod user;
 
-pub use enums::{OrganizationStatus, RegionLevel, Role, UserStatus};
+pub use enums::{
+    AssetKind, DocumentKind, EquityKind, HolderType, OrganizationStatus, RegionLevel, Role,
+    UserStatus, ValuationMethod, Verification,
+};
+pub use fixed::{Percentage, Quantity};
 pub use money::{Money, MoneyError};

@@ -65,24 +65,38 @@ impl FromStr for Money {
     type Err = MoneyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let trimmed = s.trim();
-        // Plain decimal notation only: no exponent, no thousands separators, no sign games.
-        let valid = !trimmed.is_empty()
-            && trimmed
-                .trim_start_matches('-')
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.')
-            && trimmed.matches('.').count() <= 1;
-        if !valid {
-            return Err(MoneyError::NotDecimal);
-        }
-        let value = Decimal::from_str_exact(trimmed).map_err(|e| match e {
-            rust_decimal::Error::ExceedsMaximumPossibleValue
-            | rust_decimal::Error::LessThanMinimumPossibleValue => MoneyError::OutOfRange,
-            _ => MoneyError::NotDecimal,
-        })?;
-        Money::from_decimal(value)
+        Money::from_decimal(parse_plain_decimal(s)?)
     }
+}
+
+/// Plain decimal notation only: no exponent, no thousands separators, no sign games.
+pub(crate) fn parse_plain_decimal(s: &str) -> Result<Decimal, MoneyError> {
+    let trimmed = s.trim();
+    let valid = !trimmed.is_empty()
+        && trimmed
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
+        && trimmed.matches('.').count() <= 1;
+    if !valid {
+        return Err(MoneyError::NotDecimal);
+    }
+    Decimal::from_str_exact(trimmed).map_err(|e| match e {
+        rust_decimal::Error::ExceedsMaximumPossibleValue
+        | rust_decimal::Error::LessThanMinimumPossibleValue => MoneyError::OutOfRange,
+        _ => MoneyError::NotDecimal,
+    })
+}
+
+/// `value × 10^scale` as an integer, refusing anything finer than the scale.
+pub(crate) fn to_scaled(value: Decimal, scale: u32) -> Result<i64, MoneyError> {
+    let scaled = value
+        .checked_mul(Decimal::from(10i64.pow(scale)))
+        .ok_or(MoneyError::OutOfRange)?;
+    if scaled.fract() != Decimal::ZERO {
+        return Err(MoneyError::TooPrecise);
+    }
+    i64::try_from(scaled).map_err(|_| MoneyError::OutOfRange)
 }
 
 impl fmt::Display for Money {

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_tenants;
 mod m20261127_000002_users_and_sessions;
+mod m20261127_000003_assets_and_equity;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_tenants::Migration),
             Box::new(m20261127_000002_users_and_sessions::Migration),
+            Box::new(m20261127_000003_assets_and_equity::Migration),
         ]
     }
 }

@@ -140,6 +140,7 @@ async fn readiness_fails_when_the_database_is_gone() {
         admin_mobile: None,
         admin_password: None,
         log_format: api::config::LogFormat::Json,
+        storage_url: None,
     };
     let app = api::Application::build_with_db(settings, db.clone())
         .await

@@ -128,6 +128,7 @@ pub async fn spawn_app() -> TestApp {
         admin_mobile: Some(ADMIN_MOBILE.into()),
         admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
         log_format: api::config::LogFormat::Json,
+        storage_url: None,
     };
     if std::env::var("TEST_LOG").is_ok() {
         api::telemetry::init(settings.log_format);

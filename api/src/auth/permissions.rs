@@ -31,10 +31,18 @@ pub enum Action {
     ManageBanks,
     /// County income statistics.
     ReadIncomeStats,
+    /// Read assets, valuations, documents, equity entities (scoped: operators their own
+    /// organization's; bank staff only assets pledged to their bank).
+    ReadAssets,
+    /// Register and edit assets, upload documents, register equity entities and shareholdings
+    /// (operators for their own organization).
+    ManageAssets,
+    /// Verify or reject assets; add valuations.
+    VerifyAssets,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 14] = [
         Action::UseOwnAccount,
         Action::ReadUsers,
         Action::ManageUsers,
@@ -46,6 +54,9 @@ impl Action {
         Action::ReadBanks,
         Action::ManageBanks,
         Action::ReadIncomeStats,
+        Action::ReadAssets,
+        Action::ManageAssets,
+        Action::VerifyAssets,
     ];
 
     pub fn allowed_roles(self) -> &'static [Role] {
@@ -54,13 +65,15 @@ impl Action {
             Action::UseOwnAccount
             | Action::ReadRegions
             | Action::ReadOrganizations
-            | Action::ReadBanks => EVERYONE,
+            | Action::ReadBanks
+            | Action::ReadAssets => EVERYONE,
             Action::ReadUsers | Action::ReadIncomeStats => &[Admin, Supervisor],
-            Action::EditOrganization => &[Admin, OrgOperator],
+            Action::EditOrganization | Action::ManageAssets => &[Admin, OrgOperator],
             Action::ManageUsers
             | Action::ManageRegions
             | Action::ManageOrganizations
-            | Action::ManageBanks => &[Admin],
+            | Action::ManageBanks
+            | Action::VerifyAssets => &[Admin],
         }
     }
 }
@@ -99,6 +112,9 @@ permissions!(
     ReadBanks,
     ManageBanks,
     ReadIncomeStats,
+    ReadAssets,
+    ManageAssets,
+    VerifyAssets,
 );
 
 #[cfg(test)]
@@ -117,6 +133,8 @@ mod tests {
                             | Action::EditOrganization
                             | Action::ManageOrganizations
                             | Action::ManageBanks
+                            | Action::ManageAssets
+                            | Action::VerifyAssets
                     ),
                     "supervisor may only read: {action:?}"
                 );

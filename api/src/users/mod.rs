@@ -235,7 +235,10 @@ pub async fn check_binding_targets(
     Ok(errors)
 }
 
-fn with_more_errors<T>(parsed: Result<T, ApiError>, more: Vec<FieldError>) -> Result<T, ApiError> {
+pub fn with_more_errors<T>(
+    parsed: Result<T, ApiError>,
+    more: Vec<FieldError>,
+) -> Result<T, ApiError> {
     match parsed {
         Ok(value) if more.is_empty() => Ok(value),
         Ok(_) => Err(ApiError::Validation(more)),

@@ -1,0 +1,678 @@
+//! Assets a collective may pledge: registration by the mobile app, verification by the county,
+//! valuations, documents. Operators see and change only their own organization's assets.
+
+mod documents;
+pub mod rules;
+mod valuations;
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    AssetKind, HolderType, Money, Quantity, Verification, asset, asset_valuation, equity_entity,
+    shareholding,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+pub use documents::document_routes;
+use rules::{KindFields, check_kind, needs_reverification};
+
+use crate::auth::Authorized;
+use crate::auth::permissions::{ManageAssets, ReadAssets, VerifyAssets};
+use crate::domain::{RegionCode, parse_name};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::{IfMatch, Json, etag, with_etag};
+use crate::pagination::{Page, PageParams};
+use crate::scope::{AssetScope, acting_organization};
+use crate::state::AppState;
+use crate::{db, regions};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create_asset)
+        .service(list_assets)
+        .service(get_asset)
+        .service(update_asset)
+        .service(delete_asset)
+        .service(verify_asset)
+        .service(valuations::add_valuation)
+        .service(valuations::list_valuations)
+        .service(documents::upload)
+        .service(documents::list_documents);
+}
+
+/// The newest valuation valid today.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CurrentValue {
+    pub valuation_id: Uuid,
+    pub value: Money,
+    pub appraisal_date: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssetView {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub kind: AssetKind,
+    #[schema(example = "北庄村韭菜种植基地土地经营权")]
+    pub name: String,
+    pub region_code: String,
+    pub address: String,
+    pub quantity: Quantity,
+    #[schema(example = "亩")]
+    pub unit: String,
+    pub certificate_no: Option<String>,
+    pub head_count: Option<i32>,
+    pub ear_tags: Option<Vec<String>>,
+    pub right_start: Option<NaiveDate>,
+    pub right_end: Option<NaiveDate>,
+    pub acquisition_cost: Option<Money>,
+    pub description: String,
+    pub shareholding_id: Option<Uuid>,
+    pub verification: Verification,
+    pub verification_note: Option<String>,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// The newest valuation valid today (Beijing date), if any.
+    pub current_value: Option<CurrentValue>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Assets as the API shows them, with their current values (one extra query for all).
+pub async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<asset::Model>,
+) -> Result<Vec<AssetView>, ApiError> {
+    let current = current_values(db, rows.iter().map(|a| a.id).collect()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|a| AssetView {
+            current_value: current.get(&a.id).cloned(),
+            ear_tags: a
+                .ear_tags
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
+            id: a.id,
+            organization_id: a.organization_id,
+            kind: a.kind,
+            name: a.name,
+            region_code: a.region_code,
+            address: a.address,
+            quantity: a.quantity,
+            unit: a.unit,
+            certificate_no: a.certificate_no,
+            head_count: a.head_count,
+            right_start: a.right_start,
+            right_end: a.right_end,
+            acquisition_cost: a.acquisition_cost,
+            description: a.description,
+            shareholding_id: a.shareholding_id,
+            verification: a.verification,
+            verification_note: a.verification_note,
+            verified_at: a.verified_at,
+            version: a.version,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        })
+        .collect())
+}
+
+async fn view(db: &impl ConnectionTrait, row: asset::Model) -> Result<AssetView, ApiError> {
+    views(db, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+/// For each asset, the newest valuation (by appraisal date, then entry) valid today.
+pub async fn current_values(
+    db: &impl ConnectionTrait,
+    asset_ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, CurrentValue>, ApiError> {
+    let today = db::today();
+    let valid = asset_valuation::Entity::find()
+        .filter(asset_valuation::Column::AssetId.is_in(asset_ids))
+        .filter(asset_valuation::Column::AppraisalDate.lte(today))
+        .filter(asset_valuation::Column::ValidUntil.gte(today))
+        .order_by_desc(asset_valuation::Column::AppraisalDate)
+        .order_by_desc(asset_valuation::Column::Id)
+        .all(db)
+        .await?;
+    let mut current = HashMap::new();
+    for v in valid {
+        current.entry(v.asset_id).or_insert(CurrentValue {
+            valuation_id: v.id,
+            value: v.value,
+            appraisal_date: v.appraisal_date,
+            valid_until: v.valid_until,
+        });
+    }
+    Ok(current)
+}
+
+/// An asset the caller may see; anything else is 404.
+pub async fn find_visible(
+    db: &impl ConnectionTrait,
+    scope: AssetScope,
+    id: Uuid,
+) -> Result<asset::Model, ApiError> {
+    asset::Entity::find_by_id(id)
+        .filter(scope.condition(asset::Column::OrganizationId))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// An asset the caller may change (its own organization's, or any for the county).
+async fn find_manageable(
+    db: &impl ConnectionTrait,
+    scope: AssetScope,
+    id: Uuid,
+) -> Result<asset::Model, ApiError> {
+    let found = find_visible(db, scope, id).await?;
+    if scope.may_manage(found.organization_id) {
+        Ok(found)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+fn kind_fields(a: &asset::Model) -> KindFields {
+    KindFields {
+        quantity: a.quantity,
+        unit: a.unit.clone(),
+        certificate_no: a.certificate_no.clone(),
+        head_count: a.head_count,
+        ear_tags: a
+            .ear_tags
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok()),
+        right_start: a.right_start,
+        right_end: a.right_end,
+        has_shareholding: a.shareholding_id.is_some(),
+    }
+}
+
+fn tags_json(tags: &Option<Vec<String>>) -> Option<String> {
+    tags.as_ref().map(|t| {
+        let trimmed: Vec<&str> = t.iter().map(|s| s.trim()).collect();
+        serde_json::to_string(&trimmed).unwrap_or_default()
+    })
+}
+
+fn parse_address(raw: &str) -> Result<String, &'static str> {
+    parse_name(raw, 256)
+}
+
+fn parse_cost(cost: Option<Money>) -> Result<Option<Money>, &'static str> {
+    match cost {
+        Some(c) if c.is_negative() => Err("negative"),
+        other => Ok(other),
+    }
+}
+
+/// An equity asset must be a collective's shareholding in an entity of the same organization.
+async fn check_shareholding(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    shareholding_id: Uuid,
+) -> Result<(), ApiError> {
+    let found = shareholding::Entity::find_by_id(shareholding_id)
+        .one(db)
+        .await?;
+    let owner = match &found {
+        Some(s) => {
+            equity_entity::Entity::find_by_id(s.entity_id)
+                .one(db)
+                .await?
+        }
+        None => None,
+    };
+    match (found, owner) {
+        (Some(s), Some(e)) if e.organization_id == organization_id => {
+            if s.holder_type == HolderType::Collective {
+                Ok(())
+            } else {
+                Err(ApiError::Validation(vec![FieldError::new(
+                    "shareholding_id",
+                    "not_a_collective_shareholding",
+                )]))
+            }
+        }
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "shareholding_id",
+            "unknown_shareholding",
+        )])),
+    }
+}
+
+fn conflict(err: sea_orm::DbErr) -> ApiError {
+    if db::is_unique_violation(&err) {
+        ApiError::Conflict("shareholding_registered")
+    } else {
+        err.into()
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateAssetRequest {
+    /// The owning collective; an operator may leave it out (its own).
+    pub organization_id: Option<Uuid>,
+    pub kind: AssetKind,
+    pub name: String,
+    /// Where it is: any region code (usually the village).
+    pub region_code: String,
+    pub address: String,
+    pub quantity: Quantity,
+    /// One of the units allowed for the kind (亩, 公顷, ㎡, 座, 台, 头, % …).
+    pub unit: String,
+    /// Required except for production facilities and livestock.
+    pub certificate_no: Option<String>,
+    /// Livestock only, required there.
+    pub head_count: Option<i32>,
+    /// Livestock only.
+    pub ear_tags: Option<Vec<String>>,
+    /// Required for land, forest and construction-land rights.
+    pub right_start: Option<NaiveDate>,
+    /// Required for land, forest and construction-land rights; after `right_start`.
+    pub right_end: Option<NaiveDate>,
+    pub acquisition_cost: Option<Money>,
+    #[serde(default)]
+    pub description: String,
+    /// Equity only, required there: the collective's shareholding this asset is.
+    pub shareholding_id: Option<Uuid>,
+}
+
+/// Register an asset. It starts `pending` until the county verifies it.
+#[utoipa::path(
+    tag = "assets",
+    security(("bearer" = [])),
+    request_body = CreateAssetRequest,
+    responses(
+        (status = 201, body = AssetView, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "`shareholding_registered`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/assets")]
+async fn create_asset(
+    state: web::Data<AppState>,
+    caller: Authorized<ManageAssets>,
+    body: Json<CreateAssetRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.into_inner()?;
+    let organization_id = acting_organization(AssetScope::of(&caller), r.organization_id)?;
+    let fields = KindFields {
+        quantity: r.quantity,
+        unit: r.unit.trim().to_owned(),
+        certificate_no: r.certificate_no.as_deref().map(|c| c.trim().to_owned()),
+        head_count: r.head_count,
+        ear_tags: r.ear_tags.clone(),
+        right_start: r.right_start,
+        right_end: r.right_end,
+        has_shareholding: r.shareholding_id.is_some(),
+    };
+    let parsed = crate::validate!(
+        name = parse_name(&r.name, 128),
+        region_code = RegionCode::parse(&r.region_code),
+        address = parse_address(&r.address),
+        acquisition_cost = parse_cost(r.acquisition_cost),
+    );
+    let (name, region_code, address, acquisition_cost) =
+        crate::users::with_more_errors(parsed, check_kind(r.kind, &fields))?;
+    if entity::organization::Entity::find_by_id(organization_id)
+        .one(&state.db)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "organization_id",
+            "unknown_organization",
+        )]));
+    }
+    regions::require(&state.db, &region_code, None, "region_code").await?;
+    if let Some(share) = r.shareholding_id {
+        check_shareholding(&state.db, organization_id, share).await?;
+    }
+    let now = db::now();
+    let model = asset::Model {
+        id: Uuid::now_v7(),
+        organization_id,
+        kind: r.kind,
+        name,
+        region_code: region_code.to_string(),
+        address,
+        quantity: fields.quantity,
+        unit: fields.unit,
+        certificate_no: fields.certificate_no,
+        head_count: fields.head_count,
+        ear_tags: tags_json(&fields.ear_tags),
+        right_start: fields.right_start,
+        right_end: fields.right_end,
+        acquisition_cost,
+        description: r.description.trim().to_owned(),
+        shareholding_id: r.shareholding_id,
+        verification: Verification::Pending,
+        verification_note: None,
+        verified_by: None,
+        verified_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    asset::Entity::insert(asset::ActiveModel::from(model.clone()))
+        .exec_without_returning(&state.db)
+        .await
+        .map_err(conflict)?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/assets/{}", model.id)))
+        .insert_header(etag(model.version))
+        .json(view(&state.db, model).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AssetFilter {
+    pub organization_id: Option<Uuid>,
+    pub kind: Option<AssetKind>,
+    pub verification: Option<Verification>,
+}
+
+/// List the assets the caller may see, oldest first.
+#[utoipa::path(
+    tag = "assets",
+    security(("bearer" = [])),
+    params(AssetFilter, PageParams),
+    responses(
+        (status = 200, body = Page<AssetView>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/assets")]
+async fn list_assets(
+    state: web::Data<AppState>,
+    caller: Authorized<ReadAssets>,
+    filter: web::Query<AssetFilter>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<AssetView>>> {
+    let limit = page.limit()?;
+    let mut query = asset::Entity::find()
+        .filter(AssetScope::of(&caller).condition(asset::Column::OrganizationId))
+        .order_by_asc(asset::Column::Id);
+    if let Some(after) = page.after::<Uuid>()? {
+        query = query.filter(asset::Column::Id.gt(after));
+    }
+    if let Some(org) = filter.organization_id {
+        query = query.filter(asset::Column::OrganizationId.eq(org));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(asset::Column::Kind.eq(kind));
+    }
+    if let Some(verification) = filter.verification {
+        query = query.filter(asset::Column::Verification.eq(verification));
+    }
+    let rows = query.limit(limit + 1).all(&state.db).await?;
+    let page = Page::from_rows(rows, limit, |a| a.id, |a| a);
+    Ok(web::Json(Page {
+        items: views(&state.db, page.items).await?,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One asset, with its current value.
+#[utoipa::path(
+    tag = "assets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = AssetView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/assets/{id}")]
+async fn get_asset(
+    state: web::Data<AppState>,
+    caller: Authorized<ReadAssets>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let found = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
+    let version = found.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, found).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct UpdateAssetRequest {
+    pub name: Option<String>,
+    pub region_code: Option<String>,
+    pub address: Option<String>,
+    pub quantity: Option<Quantity>,
+    pub unit: Option<String>,
+    pub certificate_no: Option<String>,
+    pub head_count: Option<i32>,
+    pub ear_tags: Option<Vec<String>>,
+    pub right_start: Option<NaiveDate>,
+    pub right_end: Option<NaiveDate>,
+    pub acquisition_cost: Option<Money>,
+    pub description: Option<String>,
+}
+
+/// Edit an asset (`If-Match` with the ETag you read). Changing a verified asset's certificate,
+/// dates or quantity sends it back to `pending`.
+#[utoipa::path(
+    tag = "assets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateAssetRequest,
+    responses(
+        (status = 200, body = AssetView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/assets/{id}")]
+async fn update_asset(
+    state: web::Data<AppState>,
+    caller: Authorized<ManageAssets>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<UpdateAssetRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.into_inner()?;
+    let current = find_manageable(&state.db, AssetScope::of(&caller), *id).await?;
+    if_match.check(current.version)?;
+
+    let before = kind_fields(&current);
+    let after = KindFields {
+        quantity: r.quantity.unwrap_or(before.quantity),
+        unit: r
+            .unit
+            .as_deref()
+            .map_or(before.unit.clone(), |u| u.trim().to_owned()),
+        certificate_no: r
+            .certificate_no
+            .as_deref()
+            .map(|c| c.trim().to_owned())
+            .or(before.certificate_no.clone()),
+        head_count: r.head_count.or(before.head_count),
+        ear_tags: r.ear_tags.clone().or(before.ear_tags.clone()),
+        right_start: r.right_start.or(before.right_start),
+        right_end: r.right_end.or(before.right_end),
+        has_shareholding: before.has_shareholding,
+    };
+    let parsed = crate::validate!(
+        name = r.name.as_deref().map(|n| parse_name(n, 128)).transpose(),
+        region_code = r.region_code.as_deref().map(RegionCode::parse).transpose(),
+        address = r.address.as_deref().map(parse_address).transpose(),
+        acquisition_cost = parse_cost(r.acquisition_cost),
+    );
+    let (name, region_code, address, acquisition_cost) =
+        crate::users::with_more_errors(parsed, check_kind(current.kind, &after))?;
+    if let Some(code) = &region_code {
+        regions::require(&state.db, code, None, "region_code").await?;
+    }
+    let reverify =
+        current.verification == Verification::Verified && needs_reverification(&before, &after);
+    let mut changes = asset::ActiveModel {
+        name: name.map_or(sea_orm::ActiveValue::NotSet, Set),
+        region_code: region_code.map_or(sea_orm::ActiveValue::NotSet, |c| Set(c.to_string())),
+        address: address.map_or(sea_orm::ActiveValue::NotSet, Set),
+        quantity: Set(after.quantity),
+        unit: Set(after.unit.clone()),
+        certificate_no: Set(after.certificate_no.clone()),
+        head_count: Set(after.head_count),
+        ear_tags: Set(tags_json(&after.ear_tags)),
+        right_start: Set(after.right_start),
+        right_end: Set(after.right_end),
+        acquisition_cost: acquisition_cost.map_or(sea_orm::ActiveValue::NotSet, |c| Set(Some(c))),
+        description: r
+            .description
+            .as_deref()
+            .map_or(sea_orm::ActiveValue::NotSet, |d| Set(d.trim().to_owned())),
+        updated_at: Set(db::now()),
+        ..Default::default()
+    };
+    if reverify {
+        changes.verification = Set(Verification::Pending);
+        changes.verification_note = Set(None);
+        changes.verified_by = Set(None);
+        changes.verified_at = Set(None);
+    }
+    let changed = asset::Entity::update_many()
+        .set(changes)
+        .col_expr(
+            asset::Column::Version,
+            Expr::col(asset::Column::Version).add(1),
+        )
+        .filter(asset::Column::Id.eq(current.id))
+        .filter(asset::Column::Version.eq(current.version))
+        .exec(&state.db)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let updated = find_visible(&state.db, AssetScope::of(&caller), current.id).await?;
+    let version = updated.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, updated).await?,
+    ))
+}
+
+/// Remove an asset with its valuations and documents.
+#[utoipa::path(
+    tag = "assets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/assets/{id}")]
+async fn delete_asset(
+    state: web::Data<AppState>,
+    caller: Authorized<ManageAssets>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let current = find_manageable(&state.db, AssetScope::of(&caller), *id).await?;
+    if_match.check(current.version)?;
+    let keys = documents::storage_keys(&state.db, current.id).await?;
+    let removed = asset::Entity::delete_many()
+        .filter(asset::Column::Id.eq(current.id))
+        .filter(asset::Column::Version.eq(current.version))
+        .exec(&state.db)
+        .await?;
+    if removed.rows_affected == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    documents::remove_blobs(&state.store, keys).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Verified,
+    Rejected,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VerificationRequest {
+    pub decision: Decision,
+    /// Required when rejecting: tells the village what to fix.
+    pub note: Option<String>,
+}
+
+/// The county verifies or rejects an asset.
+#[utoipa::path(
+    tag = "assets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = VerificationRequest,
+    responses(
+        (status = 200, body = AssetView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A rejection needs a note", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/assets/{id}/verification")]
+async fn verify_asset(
+    state: web::Data<AppState>,
+    caller: Authorized<VerifyAssets>,
+    id: web::Path<Uuid>,
+    body: Json<VerificationRequest>,
+) -> ApiResult<web::Json<AssetView>> {
+    let r = body.into_inner()?;
+    let current = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
+    let note = r
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    let verification = match r.decision {
+        Decision::Verified => Verification::Verified,
+        Decision::Rejected if note.is_none() => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "note", "required",
+            )]));
+        }
+        Decision::Rejected => Verification::Rejected,
+    };
+    let changed = asset::Entity::update_many()
+        .col_expr(asset::Column::Verification, Expr::value(verification))
+        .col_expr(asset::Column::VerificationNote, Expr::value(note))
+        .col_expr(asset::Column::VerifiedBy, Expr::value(caller.id()))
+        .col_expr(asset::Column::VerifiedAt, Expr::value(db::now()))
+        .col_expr(asset::Column::UpdatedAt, Expr::value(db::now()))
+        .col_expr(
+            asset::Column::Version,
+            Expr::col(asset::Column::Version).add(1),
+        )
+        .filter(asset::Column::Id.eq(current.id))
+        .filter(asset::Column::Version.eq(current.version))
+        .exec(&state.db)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let updated = find_visible(&state.db, AssetScope::of(&caller), current.id).await?;
+    Ok(web::Json(view(&state.db, updated).await?))
+}

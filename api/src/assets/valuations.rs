@@ -1,0 +1,156 @@
+//! Appraisals of an asset. The county adds them (and, once applications exist, a bank officer
+//! for an asset pledged to that bank).
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{Money, ValuationMethod, asset_valuation};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::find_visible;
+use crate::auth::Authorized;
+use crate::auth::permissions::{ReadAssets, VerifyAssets};
+use crate::domain::parse_name;
+use crate::error::{ApiResult, Problem};
+use crate::extract::Json;
+use crate::pagination::{Page, PageParams};
+use crate::scope::AssetScope;
+use crate::state::AppState;
+use crate::{db, validate};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValuationView {
+    pub id: Uuid,
+    pub asset_id: Uuid,
+    pub value: Money,
+    pub method: ValuationMethod,
+    pub appraiser: String,
+    pub appraisal_date: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<asset_valuation::Model> for ValuationView {
+    fn from(v: asset_valuation::Model) -> Self {
+        ValuationView {
+            id: v.id,
+            asset_id: v.asset_id,
+            value: v.value,
+            method: v.method,
+            appraiser: v.appraiser,
+            appraisal_date: v.appraisal_date,
+            valid_until: v.valid_until,
+            created_at: v.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ValuationRequest {
+    /// Appraised value, above 0.
+    pub value: Money,
+    pub method: ValuationMethod,
+    #[schema(example = "山西晋审资产评估有限公司")]
+    pub appraiser: String,
+    /// Not in the future.
+    pub appraisal_date: NaiveDate,
+    /// After the appraisal date.
+    pub valid_until: NaiveDate,
+}
+
+fn parse_value(value: Money) -> Result<Money, &'static str> {
+    if value.fen() > 0 {
+        Ok(value)
+    } else {
+        Err("out_of_range")
+    }
+}
+
+/// Add an appraisal of an asset.
+#[utoipa::path(
+    tag = "assets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    request_body = ValuationRequest,
+    responses(
+        (status = 201, body = ValuationView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/assets/{id}/valuations")]
+pub async fn add_valuation(
+    state: web::Data<AppState>,
+    caller: Authorized<VerifyAssets>,
+    id: web::Path<Uuid>,
+    body: Json<ValuationRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.into_inner()?;
+    let asset = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
+    let today = db::today();
+    let (value, appraiser, appraisal_date, valid_until) = validate!(
+        value = parse_value(r.value),
+        appraiser = parse_name(&r.appraiser, 128),
+        appraisal_date = if r.appraisal_date > today {
+            Err("in_future")
+        } else {
+            Ok(r.appraisal_date)
+        },
+        valid_until = if r.valid_until > r.appraisal_date {
+            Ok(r.valid_until)
+        } else {
+            Err("not_after_appraisal_date")
+        },
+    )?;
+    let model = asset_valuation::Model {
+        id: Uuid::now_v7(),
+        asset_id: asset.id,
+        value,
+        method: r.method,
+        appraiser,
+        appraisal_date,
+        valid_until,
+        created_by: caller.id(),
+        created_at: db::now(),
+    };
+    asset_valuation::Entity::insert(asset_valuation::ActiveModel::from(model.clone()))
+        .exec_without_returning(&state.db)
+        .await?;
+    Ok(HttpResponse::Created().json(ValuationView::from(model)))
+}
+
+/// An asset's appraisals, newest first.
+#[utoipa::path(
+    tag = "assets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), PageParams),
+    responses(
+        (status = 200, body = Page<ValuationView>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/assets/{id}/valuations")]
+pub async fn list_valuations(
+    state: web::Data<AppState>,
+    caller: Authorized<ReadAssets>,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ValuationView>>> {
+    let asset = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
+    let limit = page.limit()?;
+    let mut query = asset_valuation::Entity::find()
+        .filter(asset_valuation::Column::AssetId.eq(asset.id))
+        .order_by_desc(asset_valuation::Column::Id);
+    if let Some(before) = page.after::<Uuid>()? {
+        query = query.filter(asset_valuation::Column::Id.lt(before));
+    }
+    let rows = query.limit(limit + 1).all(&state.db).await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        limit,
+        |v| v.id,
+        ValuationView::from,
+    )))
+}
