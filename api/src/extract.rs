@@ -76,6 +76,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     Some(name) => (format!("{path}.{name}"), "required"),
                     None if message.starts_with("invalid type") => (path, "invalid_type"),
                     None if message.starts_with("invalid amount") => (path, "invalid_amount"),
+                    None if message.starts_with("invalid decimal") => (path, "invalid_decimal"),
                     None => (path, "invalid_value"),
                 };
                 let field = if field == "." { String::new() } else { field };

@@ -142,6 +142,10 @@ pub fn field_message(code: &str, lang: Lang) -> &'static str {
             "金额格式无效：请使用最多两位小数的十进制字符串",
         ),
         "negative" => ("Must not be negative", "不能为负数"),
+        "invalid_decimal" => (
+            "Not a number: use a decimal string with at most two places",
+            "数值格式无效：请使用最多两位小数的十进制字符串",
+        ),
         "required_for_role" => ("Required for this role", "该角色必须填写此项"),
         "not_allowed_for_role" => ("Not allowed for this role", "该角色不能填写此项"),
         "out_of_range" => ("Out of the allowed range", "超出允许范围"),

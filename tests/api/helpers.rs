@@ -226,6 +226,7 @@ pub struct Reply {
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -299,6 +300,11 @@ impl Call {
         self
     }
 
+    pub fn multipart(mut self, form: reqwest::multipart::Form) -> Self {
+        self.request = self.request.multipart(form);
+        self
+    }
+
     pub fn body(mut self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
         self.request = self.request.header("content-type", content_type).body(body);
         self
@@ -308,13 +314,15 @@ impl Call {
         let response = self.request.send().await.expect("request sent");
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.text().await.expect("body read");
+        let bytes = response.bytes().await.expect("body read").to_vec();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
             status,
             headers,
             body,
             text,
+            bytes,
         }
     }
 }
@@ -336,6 +344,10 @@ impl TestApp {
 
     pub fn patch(&self, path: &str) -> Call {
         self.call(Method::PATCH, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Call {
+        self.call(Method::DELETE, path)
     }
 
     pub async fn login(&self, mobile: &str, password: &str) -> Reply {

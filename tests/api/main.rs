@@ -6,9 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod assets;
 mod auth;
 mod banks;
 mod conventions;
+mod equity;
 mod helpers;
 mod money;
 mod openapi;
