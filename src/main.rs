@@ -75,6 +75,7 @@ async fn load_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> any
         incomes = loaded.incomes,
         banks = loaded.banks,
         users = loaded.users,
+        assets = loaded.assets,
         "demo county loaded (users sign in with password {})",
         demo::DEMO_PASSWORD
     );

@@ -160,3 +160,70 @@ async fn the_documented_example_file_imports_on_the_demo_county() {
     assert_eq!(summary["villages_created"], 3);
     assert_eq!(summary["incomes"], 2);
 }
+
+#[tokio::test]
+async fn the_demo_villages_have_assets_in_every_state() {
+    let (app, admin) = with_demo().await;
+    let all = app
+        .get("/api/v1/assets?limit=100")
+        .bearer(&admin)
+        .send()
+        .await;
+    let items = all.assert_status(200)["items"].as_array().unwrap().clone();
+    for state in ["verified", "pending", "rejected"] {
+        assert!(items.iter().any(|a| a["verification"] == state), "{state}");
+    }
+    let valued = items
+        .iter()
+        .filter(|a| a["current_value"].is_object())
+        .count();
+    let expired = items
+        .iter()
+        .filter(|a| a["verification"] == "verified" && a["current_value"].is_null())
+        .count();
+    assert!(
+        valued > items.len() / 2,
+        "most have a valid valuation: {valued} of {}",
+        items.len()
+    );
+    assert!(expired > 0, "some valuations have expired");
+
+    let beizhuang = app.sign_in("13800138010", api::demo::DEMO_PASSWORD).await;
+    let own = app
+        .get("/api/v1/assets")
+        .bearer(&token_of(&beizhuang))
+        .send()
+        .await;
+    let chives = own.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "北庄村韭菜种植基地土地经营权")
+        .cloned()
+        .unwrap();
+    assert_eq!(chives["quantity"], "50.00");
+    assert_eq!(chives["current_value"]["value"], "400000.00");
+
+    let projects = app
+        .get("/api/v1/equity-entities")
+        .bearer(&admin)
+        .send()
+        .await;
+    let project = projects.body["items"][0].clone();
+    assert_eq!(project["allocated_percentage"], "100.00");
+    let shares = app
+        .get(&format!(
+            "/api/v1/equity-entities/{}/shareholdings",
+            project["id"].as_str().unwrap()
+        ))
+        .bearer(&admin)
+        .send()
+        .await;
+    let percentages: Vec<&str> = shares.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["percentage"].as_str().unwrap())
+        .collect();
+    assert_eq!(percentages, vec!["30.00", "60.00", "10.00"]);
+}

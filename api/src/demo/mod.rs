@@ -1,7 +1,9 @@
 //! The demo county (`serve --demo`, `rural-collateral demo`): Jiang County's regions, 133
-//! collectives with their 2021 incomes, two banks, and a user of every role. Loading is
+//! collectives with their 2021 incomes, two banks, a user of every role, and assets in every
+//! state of verification. Loading is
 //! idempotent: what exists (by code, USCC or mobile) is left as it is.
 
+mod assets;
 mod county;
 
 use entity::{Money, Role, bank, bank_branch, organization, organization_income, region};
@@ -149,6 +151,7 @@ pub struct DemoSummary {
     pub incomes: u64,
     pub banks: u64,
     pub users: u64,
+    pub assets: u64,
 }
 
 /// Loads the demo county; safe to run again on a database that has it (or parts of it).
@@ -238,6 +241,13 @@ pub async fn load(
             .map_err(|err| anyhow::anyhow!("demo user {}: {err:?}", user.mobile))?;
         summary.users += 1;
     }
+    let admin = entity::user::Entity::find()
+        .filter(entity::user::Column::Role.eq(Role::Admin))
+        .one(&txn)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| anyhow::anyhow!("the demo needs an admin to have verified its assets"))?;
+    summary.assets = assets::load(&txn, &villages, &ids, admin).await?.assets;
     txn.commit().await?;
     Ok(summary)
 }
