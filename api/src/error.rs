@@ -49,6 +49,18 @@ pub enum ApiError {
     /// A rule about the current state of things; the code names which.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The action is not allowed from the object's current state.
+    #[error("not allowed in state {0}")]
+    InvalidState(&'static str),
+    /// An asset already carries a reserved or active lien.
+    #[error("asset {0} is encumbered")]
+    AssetEncumbered(uuid::Uuid),
+    /// The same `Idempotency-Key` was sent with a different request.
+    #[error("idempotency key reused with another request")]
+    IdempotencyMismatch,
+    /// The first request with this `Idempotency-Key` is still being answered.
+    #[error("idempotency key in flight")]
+    IdempotencyInFlight,
     #[error("stale If-Match")]
     PreconditionFailed,
     #[error("payload too large")]
@@ -102,6 +114,12 @@ pub struct Problem {
     /// When a locked account opens again, for `account_locked`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<DateTime<Utc>>,
+    /// The object's state, for `invalid_state`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_state: Option<String>,
+    /// The asset already pledged, for `asset_encumbered`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -131,6 +149,10 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::Conflict(code) => code,
+            ApiError::InvalidState(_) => "invalid_state",
+            ApiError::AssetEncumbered(_) => "asset_encumbered",
+            ApiError::IdempotencyMismatch => "idempotency_key_reused",
+            ApiError::IdempotencyInFlight => "idempotency_key_in_flight",
             ApiError::PreconditionFailed => "precondition_failed",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Unavailable(_) => "service_unavailable",
@@ -170,6 +192,14 @@ impl ApiError {
                 ApiError::AccountLocked { until } => Some(*until),
                 _ => None,
             },
+            current_state: match self {
+                ApiError::InvalidState(state) => Some((*state).to_owned()),
+                _ => None,
+            },
+            asset_id: match self {
+                ApiError::AssetEncumbered(id) => Some(*id),
+                _ => None,
+            },
         }
     }
 }
@@ -203,7 +233,11 @@ impl ResponseError for ApiError {
             ApiError::AccountLocked { .. } => StatusCode::LOCKED,
             ApiError::AccountDisabled | ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_)
+            | ApiError::InvalidState(_)
+            | ApiError::AssetEncumbered(_)
+            | ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
+            ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -286,6 +320,8 @@ fn generic_problem(status: StatusCode, lang: Lang) -> Problem {
         request_id: None,
         errors: Vec::new(),
         locked_until: None,
+        current_state: None,
+        asset_id: None,
     }
 }
 

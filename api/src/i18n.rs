@@ -105,6 +105,31 @@ pub fn problem_title(code: &str, lang: Lang) -> &'static str {
             "This resource is available as application/json or text/csv",
             "该资源仅提供 application/json 或 text/csv 格式",
         ),
+        "invalid_state" => (
+            "This action is not allowed in the current state",
+            "当前状态下不允许此操作",
+        ),
+        "asset_encumbered" => (
+            "An asset is already pledged in another application",
+            "有资产已在其他申请中抵押",
+        ),
+        "idempotency_key_reused" => (
+            "This Idempotency-Key was used for a different request",
+            "该幂等键已用于其他请求",
+        ),
+        "idempotency_key_in_flight" => (
+            "The first request with this Idempotency-Key is still being processed",
+            "使用该幂等键的首个请求仍在处理中",
+        ),
+        "shares_exceed_100" => (
+            "The shareholdings would exceed 100 %",
+            "持股比例合计将超过 100%",
+        ),
+        "shareholding_registered" => (
+            "This shareholding is registered as an asset",
+            "该股权已登记为资产",
+        ),
+        "product_retired" => ("A retired product cannot change", "已下架的产品不能修改"),
         "precondition_failed" => (
             "The object has changed since you read it",
             "对象已被修改，请刷新后重试",
@@ -196,6 +221,81 @@ pub fn field_message(code: &str, lang: Lang) -> &'static str {
         "invalid_csv" => ("This line is not valid CSV", "该行不是有效的 CSV"),
         "not_utf8" => ("The file is not UTF-8 text", "文件不是 UTF-8 编码的文本"),
         "no_rows" => ("The file has no rows", "文件没有数据行"),
+        "unit_not_allowed_for_kind" => (
+            "Not a unit for this kind of asset",
+            "该类资产不能使用此计量单位",
+        ),
+        "required_for_kind" => ("Required for this kind of asset", "该类资产必须填写此项"),
+        "not_allowed_for_kind" => ("Not allowed for this kind of asset", "该类资产不能填写此项"),
+        "not_after_start" => ("Must be after the start date", "必须晚于起始日期"),
+        "in_future" => ("Must not be in the future", "不能晚于今天"),
+        "not_after_appraisal_date" => ("Must be after the appraisal date", "必须晚于评估日期"),
+        "unknown_shareholding" => (
+            "No such shareholding of this organization",
+            "该组织没有此股权",
+        ),
+        "not_a_collective_shareholding" => (
+            "Only the collective's own shareholding can be pledged",
+            "只能抵押村集体自身持有的股权",
+        ),
+        "unsupported_file_type" => (
+            "Only JPEG, PNG or PDF files",
+            "仅支持 JPEG、PNG 或 PDF 文件",
+        ),
+        "duplicate" => ("Appears twice", "重复"),
+        "below_minimum" => ("Must not be below the minimum", "不能低于最小值"),
+        "unknown_asset" => ("No such asset of this organization", "该组织没有此资产"),
+        "unknown_product" => ("No such active product", "没有此在售产品"),
+        "unknown_document" => (
+            "No such assembly resolution document of this organization",
+            "该组织没有此村民代表大会决议文件",
+        ),
+        "resolution_too_old" => (
+            "The assembly resolution must be dated within the last 12 months",
+            "村民代表大会决议须在最近 12 个月内作出",
+        ),
+        "method_not_offered" => (
+            "The product does not offer this repayment method",
+            "该产品不提供此还款方式",
+        ),
+        "region_not_served" => (
+            "The bank does not serve the organization's region",
+            "该银行不服务本组织所在地区",
+        ),
+        "amount_out_of_range" => (
+            "The amount is outside the product's range",
+            "金额不在产品范围内",
+        ),
+        "term_out_of_range" => (
+            "The term is outside the product's range",
+            "期限不在产品范围内",
+        ),
+        "collateral_kind_not_accepted" => (
+            "The product does not accept this kind of collateral",
+            "该产品不接受此类抵押物",
+        ),
+        "asset_not_verified" => ("The asset is not verified yet", "该资产尚未核验"),
+        "asset_encumbered" => ("The asset is already pledged", "该资产已被抵押"),
+        "no_valid_valuation" => (
+            "The asset has no valuation valid today",
+            "该资产没有有效的评估价值",
+        ),
+        "term_exceeds_right" => (
+            "The loan would end after the asset's right ends",
+            "贷款到期日晚于该资产权利终止日",
+        ),
+        "purpose_not_accepted" => (
+            "The product does not lend for this purpose",
+            "该产品不支持此贷款用途",
+        ),
+        "insufficient_collateral" => (
+            "The collateral's loanable value is below the amount",
+            "抵押物可贷额度低于申请金额",
+        ),
+        "not_eligible" => (
+            "The chosen product does not match this application",
+            "所选产品与申请不匹配",
+        ),
         _ => ("This value is invalid", "取值无效"),
     };
     lang.pick(en, zh)

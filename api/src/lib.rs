@@ -6,7 +6,9 @@
 //! Shared plumbing: [`config`], [`db`], [`error`] (problem+json), [`extract`], [`pagination`],
 //! [`i18n`], [`telemetry`], [`startup`].
 
+pub mod applications;
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod banks;
 pub mod bootstrap;
@@ -19,10 +21,14 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod i18n;
+pub mod idempotency;
+pub mod matching;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;
+pub mod products;
 pub mod regions;
+pub mod schedule;
 pub mod scope;
 pub mod startup;
 pub mod state;

@@ -27,6 +27,9 @@ use crate::error::{Problem, ProblemField};
         (name = "statistics", description = "County figures"),
         (name = "assets", description = "Assets, verification, valuations, documents"),
         (name = "equity", description = "Equity entities and shareholdings"),
+        (name = "products", description = "Banks' loan products"),
+        (name = "matching", description = "Which products fit a request, and why not"),
+        (name = "applications", description = "Loan applications"),
         (name = "operations", description = "Health probes"),
     )
 )]

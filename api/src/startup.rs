@@ -24,8 +24,8 @@ use crate::extract::{JSON_LIMIT, path_config, query_config};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{
-    assets, auth, banks, bootstrap, db, equity, health, organizations, regions, stats, storage,
-    users,
+    applications, assets, auth, banks, bootstrap, db, equity, health, matching, organizations,
+    products, regions, stats, storage, users,
 };
 
 /// Every route of the service, for the server and for the OpenAPI document alike.
@@ -40,7 +40,10 @@ fn configure_routes(cfg: &mut ServiceConfig) {
             .configure(stats::routes)
             .configure(assets::routes)
             .configure(assets::document_routes)
-            .configure(equity::routes),
+            .configure(equity::routes)
+            .configure(products::routes)
+            .configure(matching::routes)
+            .configure(applications::routes),
     )
     .configure(health::routes);
 }

@@ -208,3 +208,58 @@ string_enum!(HolderType, {
     Households = "households",
     Individual = "individual",
 });
+
+string_enum!(
+    /// `draft` → `active` → `retired`; only active products are matched.
+    ProductStatus, {
+        Draft = "draft",
+        Active = "active",
+        Retired = "retired",
+    }
+);
+
+string_enum!(
+    /// 等额本息 / 等额本金 / 先息后本.
+    RepaymentMethod, {
+        Annuity = "annuity",
+        EqualPrincipal = "equal_principal",
+        InterestOnly = "interest_only",
+    }
+);
+
+string_enum!(
+    /// What a loan is for; products list the purposes they accept.
+    LoanPurpose, {
+        Planting = "planting",
+        Breeding = "breeding",
+        FacilityConstruction = "facility_construction",
+        Processing = "processing",
+        WorkingCapital = "working_capital",
+        Infrastructure = "infrastructure",
+    }
+);
+
+string_enum!(
+    /// The loan application lifecycle (DESIGN.md section 5).
+    ApplicationStatus, {
+        Draft = "draft",
+        Submitted = "submitted",
+        UnderReview = "under_review",
+        InfoRequested = "info_requested",
+        Recommended = "recommended",
+        Approved = "approved",
+        Disbursed = "disbursed",
+        Settled = "settled",
+        Rejected = "rejected",
+        Withdrawn = "withdrawn",
+    }
+);
+
+string_enum!(
+    /// `reserved` at submit, `active` at disbursement, `released` when it ends.
+    LienStatus, {
+        Reserved = "reserved",
+        Active = "active",
+        Released = "released",
+    }
+);

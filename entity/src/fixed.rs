@@ -1,5 +1,7 @@
 //! Other exact decimals, stored as scaled integers like [`crate::Money`]:
-//! quantities (hundredths of a unit) and percentages (basis points, hundredths of a percent).
+//! quantities (hundredths of a unit), percentages (basis points, hundredths of a percent),
+//! annual rates (percent at scale 4: 4.35 % is 43500) and ratios such as loan-to-value caps
+//! (scale 4: 0.7 is 7000).
 
 use std::fmt;
 use std::str::FromStr;
@@ -96,6 +98,28 @@ scaled_decimal!(
     "30.00",
     "A percentage as a decimal string with at most two places"
 );
+
+scaled_decimal!(
+    Rate,
+    i32,
+    4,
+    r"^\d{1,3}(\.\d{1,4})?$",
+    "4.35",
+    "An annual interest rate in percent as a decimal string with at most four places"
+);
+
+scaled_decimal!(
+    Ratio,
+    i32,
+    4,
+    r"^[01](\.\d{1,4})?$",
+    "0.70",
+    "A ratio between 0 and 1 as a decimal string with at most four places"
+);
+
+impl Ratio {
+    pub const ONE: Ratio = Ratio(10_000);
+}
 
 impl Percentage {
     pub const HUNDRED: Percentage = Percentage(10_000);

@@ -3,18 +3,26 @@
 //! Money never touches a float: [`Money`] is stored as integer fen (`BIGINT`) on every backend
 //! and speaks `rust_decimal::Decimal` and two-place decimal strings at the edges.
 
+pub mod application_asset;
 pub mod asset;
 pub mod asset_document;
 pub mod asset_valuation;
+pub mod audit_event;
 pub mod bank;
 pub mod bank_branch;
 pub mod bank_region;
 pub mod enums;
 pub mod equity_entity;
 pub mod fixed;
+pub mod idempotency_key;
+pub mod lien;
+pub mod loan_application;
+pub mod loan_product;
 pub mod money;
 pub mod organization;
 pub mod organization_income;
+pub mod product_collateral;
+pub mod reference_counter;
 pub mod refresh_token;
 pub mod region;
 pub mod session;
@@ -22,8 +30,9 @@ pub mod shareholding;
 pub mod user;
 
 pub use enums::{
-    AssetKind, DocumentKind, EquityKind, HolderType, OrganizationStatus, RegionLevel, Role,
-    UserStatus, ValuationMethod, Verification,
+    ApplicationStatus, AssetKind, DocumentKind, EquityKind, HolderType, LienStatus, LoanPurpose,
+    OrganizationStatus, ProductStatus, RegionLevel, RepaymentMethod, Role, UserStatus,
+    ValuationMethod, Verification,
 };
-pub use fixed::{Percentage, Quantity};
+pub use fixed::{Percentage, Quantity, Rate, Ratio};
 pub use money::{Money, MoneyError};

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_tenants;
 mod m20261127_000002_users_and_sessions;
 mod m20261127_000003_assets_and_equity;
+mod m20261127_000004_loans;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_tenants::Migration),
             Box::new(m20261127_000002_users_and_sessions::Migration),
             Box::new(m20261127_000003_assets_and_equity::Migration),
+            Box::new(m20261127_000004_loans::Migration),
         ]
     }
 }

@@ -375,7 +375,7 @@ enum AssetValuations {
 }
 
 #[derive(DeriveIden)]
-enum AssetDocuments {
+pub enum AssetDocuments {
     Table,
     Id,
     AssetId,

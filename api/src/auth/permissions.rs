@@ -39,10 +39,20 @@ pub enum Action {
     ManageAssets,
     /// Verify or reject assets; add valuations.
     VerifyAssets,
+    /// Read loan products.
+    ReadProducts,
+    /// Create, edit, activate and retire the products of one's own bank.
+    ManageProducts,
+    /// Quote: see which products match a request and why not.
+    QuoteLoans,
+    /// Read applications (scoped: operators their own; bank staff those submitted to their bank).
+    ReadApplications,
+    /// Create, edit, submit and withdraw applications for one's own organization.
+    ApplyForLoans,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 19] = [
         Action::UseOwnAccount,
         Action::ReadUsers,
         Action::ManageUsers,
@@ -57,6 +67,11 @@ impl Action {
         Action::ReadAssets,
         Action::ManageAssets,
         Action::VerifyAssets,
+        Action::ReadProducts,
+        Action::ManageProducts,
+        Action::QuoteLoans,
+        Action::ReadApplications,
+        Action::ApplyForLoans,
     ];
 
     pub fn allowed_roles(self) -> &'static [Role] {
@@ -66,9 +81,15 @@ impl Action {
             | Action::ReadRegions
             | Action::ReadOrganizations
             | Action::ReadBanks
-            | Action::ReadAssets => EVERYONE,
+            | Action::ReadAssets
+            | Action::ReadProducts
+            | Action::ReadApplications => EVERYONE,
             Action::ReadUsers | Action::ReadIncomeStats => &[Admin, Supervisor],
-            Action::EditOrganization | Action::ManageAssets => &[Admin, OrgOperator],
+            Action::EditOrganization | Action::ManageAssets | Action::QuoteLoans => {
+                &[Admin, OrgOperator]
+            }
+            Action::ApplyForLoans => &[OrgOperator],
+            Action::ManageProducts => &[BankApprover],
             Action::ManageUsers
             | Action::ManageRegions
             | Action::ManageOrganizations
@@ -115,6 +136,11 @@ permissions!(
     ReadAssets,
     ManageAssets,
     VerifyAssets,
+    ReadProducts,
+    ManageProducts,
+    QuoteLoans,
+    ReadApplications,
+    ApplyForLoans,
 );
 
 #[cfg(test)]
@@ -135,6 +161,8 @@ mod tests {
                             | Action::ManageBanks
                             | Action::ManageAssets
                             | Action::VerifyAssets
+                            | Action::ManageProducts
+                            | Action::ApplyForLoans
                     ),
                     "supervisor may only read: {action:?}"
                 );

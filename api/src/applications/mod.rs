@@ -1,0 +1,564 @@
+//! Loan applications: drafts by the village operator, submission with lien reservation,
+//! withdrawal; bank staff see the applications submitted to their bank.
+
+mod lifecycle;
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ETAG, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use entity::{
+    ApplicationStatus, DocumentKind, LoanPurpose, Money, ProductStatus, RepaymentMethod, Role,
+    application_asset, asset, asset_document, loan_application, loan_product, reference_counter,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::permissions::{ApplyForLoans, ReadApplications};
+use crate::auth::{Authorized, Caller};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::{IfMatch, parse_json, with_etag};
+use crate::idempotency::{self, Answer};
+use crate::matching::{parse_amount, parse_term};
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+use crate::{audit, db, validate};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create_application)
+        .service(list_applications)
+        .service(get_application)
+        .service(update_application)
+        .service(lifecycle::submit)
+        .service(lifecycle::withdraw)
+        .service(lifecycle::matches);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationView {
+    pub id: Uuid,
+    #[schema(example = "JX-2026-000123")]
+    pub reference: String,
+    pub organization_id: Uuid,
+    pub product_id: Option<Uuid>,
+    pub bank_id: Option<Uuid>,
+    pub amount: Money,
+    pub term_months: i32,
+    pub purpose: LoanPurpose,
+    pub repayment_method: RepaymentMethod,
+    pub status: ApplicationStatus,
+    /// The collateral.
+    pub asset_ids: Vec<Uuid>,
+    pub resolution_date: Option<NaiveDate>,
+    pub resolution_document_id: Option<Uuid>,
+    pub version: i32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<loan_application::Model>,
+) -> Result<Vec<ApplicationView>, ApiError> {
+    let mut assets: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for link in application_asset::Entity::find()
+        .filter(application_asset::Column::ApplicationId.is_in(rows.iter().map(|a| a.id)))
+        .order_by_asc(application_asset::Column::AssetId)
+        .all(db)
+        .await?
+    {
+        assets
+            .entry(link.application_id)
+            .or_default()
+            .push(link.asset_id);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|a| ApplicationView {
+            asset_ids: assets.remove(&a.id).unwrap_or_default(),
+            id: a.id,
+            reference: a.reference,
+            organization_id: a.organization_id,
+            product_id: a.product_id,
+            bank_id: a.bank_id,
+            amount: a.amount,
+            term_months: a.term_months,
+            purpose: a.purpose,
+            repayment_method: a.repayment_method,
+            status: a.status,
+            resolution_date: a.resolution_date,
+            resolution_document_id: a.resolution_document_id,
+            version: a.version,
+            submitted_at: a.submitted_at,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        })
+        .collect())
+}
+
+pub async fn view(
+    db: &impl ConnectionTrait,
+    row: loan_application::Model,
+) -> Result<ApplicationView, ApiError> {
+    views(db, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+/// Which applications a caller sees: all for the county and supervisors, its own
+/// organization's for an operator, those submitted to its bank for bank staff.
+pub fn visible_to(caller: &Caller) -> Condition {
+    let nothing = Condition::all().add(Expr::cust("1 = 0"));
+    match caller.role() {
+        Role::Admin | Role::Supervisor => Condition::all(),
+        Role::OrgOperator => match caller.user.organization_id {
+            Some(org) => Condition::all().add(loan_application::Column::OrganizationId.eq(org)),
+            None => nothing,
+        },
+        Role::BankOfficer | Role::BankApprover => match caller.user.bank_id {
+            Some(bank) => Condition::all()
+                .add(loan_application::Column::BankId.eq(bank))
+                .add(loan_application::Column::Status.ne(ApplicationStatus::Draft)),
+            None => nothing,
+        },
+    }
+}
+
+pub async fn find_visible(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<loan_application::Model, ApiError> {
+    loan_application::Entity::find_by_id(id)
+        .filter(visible_to(caller))
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The next reference of the year, e.g. `JX-2026-000123`: a counter row raised by one atomic
+/// upsert, so concurrent creations on any backend and any instance never share a number.
+/// A creation that fails later leaves a gap, which is fine.
+pub async fn next_reference(db: &impl ConnectionTrait) -> Result<String, ApiError> {
+    let year = db::today().year();
+    let counter = reference_counter::Entity::insert(reference_counter::ActiveModel {
+        year: Set(year),
+        last: Set(1),
+    })
+    .on_conflict(
+        OnConflict::column(reference_counter::Column::Year)
+            .value(
+                reference_counter::Column::Last,
+                Expr::col((reference_counter::Entity, reference_counter::Column::Last)).add(1),
+            )
+            .to_owned(),
+    )
+    .exec_with_returning(db)
+    .await?;
+    Ok(format!("JX-{year}-{:06}", counter.last))
+}
+
+/// The fields a draft may carry, parsed; `None` leaves a field as it is.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct DraftRequest {
+    pub amount: Option<Money>,
+    pub term_months: Option<i32>,
+    pub purpose: Option<LoanPurpose>,
+    pub repayment_method: Option<RepaymentMethod>,
+    /// The collateral; replaces the previous list.
+    pub asset_ids: Option<Vec<Uuid>>,
+    /// An active product; its bank is the application's bank.
+    pub product_id: Option<Uuid>,
+    /// Date of the villagers' (representative) assembly resolution consenting to the pledge.
+    pub resolution_date: Option<NaiveDate>,
+    /// An `assembly_resolution` document uploaded on one of the organization's assets.
+    pub resolution_document_id: Option<Uuid>,
+}
+
+struct Draft {
+    amount: Money,
+    term_months: i32,
+    purpose: LoanPurpose,
+    repayment_method: RepaymentMethod,
+    asset_ids: Vec<Uuid>,
+    product: Option<loan_product::Model>,
+    resolution_date: Option<NaiveDate>,
+    resolution_document_id: Option<Uuid>,
+}
+
+/// Checks a draft's fields against the database: the assets and document are the
+/// organization's, the product is active and offers the repayment method.
+async fn check_draft(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    r: DraftRequest,
+    current: Option<&loan_application::Model>,
+    current_assets: Vec<Uuid>,
+) -> Result<Draft, ApiError> {
+    let (amount, term_months) = validate!(
+        amount = r
+            .amount
+            .or(current.map(|c| c.amount))
+            .ok_or("required")
+            .and_then(parse_amount),
+        term_months = r
+            .term_months
+            .or(current.map(|c| c.term_months))
+            .ok_or("required")
+            .and_then(parse_term),
+    )?;
+    let mut errors = Vec::new();
+    let purpose = r.purpose.or(current.map(|c| c.purpose));
+    if purpose.is_none() {
+        errors.push(FieldError::new("purpose", "required"));
+    }
+    let repayment_method = r
+        .repayment_method
+        .or(current.map(|c| c.repayment_method))
+        .unwrap_or(RepaymentMethod::Annuity);
+    let asset_ids = r.asset_ids.unwrap_or(current_assets);
+    let mut seen = std::collections::HashSet::new();
+    let owned: Vec<Uuid> = asset::Entity::find()
+        .select_only()
+        .column(asset::Column::Id)
+        .filter(asset::Column::Id.is_in(asset_ids.iter().copied()))
+        .filter(asset::Column::OrganizationId.eq(organization_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (i, id) in asset_ids.iter().enumerate() {
+        if !seen.insert(*id) {
+            errors.push(FieldError::new(format!("asset_ids[{i}]"), "duplicate"));
+        } else if !owned.contains(id) {
+            errors.push(FieldError::new(format!("asset_ids[{i}]"), "unknown_asset"));
+        }
+    }
+    let product_id = r.product_id.or(current.and_then(|c| c.product_id));
+    let product = match product_id {
+        None => None,
+        Some(id) => {
+            let found = loan_product::Entity::find_by_id(id).one(db).await?;
+            // A product chosen earlier stays valid after retirement; a new choice must be active.
+            let still_chosen = current.and_then(|c| c.product_id) == Some(id);
+            match found {
+                Some(p) if p.status == ProductStatus::Active || still_chosen => Some(p),
+                _ => {
+                    errors.push(FieldError::new("product_id", "unknown_product"));
+                    None
+                }
+            }
+        }
+    };
+    if let Some(p) = &product {
+        let methods: Vec<RepaymentMethod> =
+            serde_json::from_str(&p.repayment_methods).unwrap_or_default();
+        if !methods.contains(&repayment_method) {
+            errors.push(FieldError::new("repayment_method", "method_not_offered"));
+        }
+    }
+    let resolution_document_id = r
+        .resolution_document_id
+        .or(current.and_then(|c| c.resolution_document_id));
+    if let Some(doc) = resolution_document_id {
+        let found = asset_document::Entity::find_by_id(doc).one(db).await?;
+        let owner = match &found {
+            Some(d) => asset::Entity::find_by_id(d.asset_id).one(db).await?,
+            None => None,
+        };
+        let valid = matches!((&found, &owner), (Some(d), Some(a))
+            if d.kind == DocumentKind::AssemblyResolution && a.organization_id == organization_id);
+        if !valid {
+            errors.push(FieldError::new(
+                "resolution_document_id",
+                "unknown_document",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    Ok(Draft {
+        amount,
+        term_months,
+        purpose: purpose.unwrap_or(LoanPurpose::Planting),
+        repayment_method,
+        asset_ids,
+        product,
+        resolution_date: r
+            .resolution_date
+            .or(current.and_then(|c| c.resolution_date)),
+        resolution_document_id,
+    })
+}
+
+async fn replace_assets(
+    db: &impl ConnectionTrait,
+    application_id: Uuid,
+    asset_ids: &[Uuid],
+) -> Result<(), ApiError> {
+    application_asset::Entity::delete_many()
+        .filter(application_asset::Column::ApplicationId.eq(application_id))
+        .exec(db)
+        .await?;
+    if !asset_ids.is_empty() {
+        application_asset::Entity::insert_many(asset_ids.iter().map(|asset_id| {
+            application_asset::ActiveModel {
+                application_id: Set(application_id),
+                asset_id: Set(*asset_id),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+fn own_organization(caller: &Caller) -> Result<Uuid, ApiError> {
+    caller.user.organization_id.ok_or(ApiError::Forbidden)
+}
+
+/// Start a draft application. Send an `Idempotency-Key` to make retries safe.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header)),
+    request_body = DraftRequest,
+    responses(
+        (status = 201, body = ApplicationView, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "The same key's first request is still running", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/applications")]
+async fn create_application(
+    state: web::Data<AppState>,
+    caller: Authorized<ApplyForLoans>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency::key_of(&request)?;
+    let organization_id = own_organization(&caller)?;
+    let db = &state.db;
+    idempotency::run(
+        db,
+        caller.id(),
+        key,
+        "POST /applications".into(),
+        &body,
+        || async {
+            let r: DraftRequest = parse_json(&body)?;
+            let draft = check_draft(db, organization_id, r, None, Vec::new()).await?;
+            let created = insert_draft(db, &caller, organization_id, draft).await?;
+            let view = view(db, created).await?;
+            Ok(Answer::json(StatusCode::CREATED, &view)?
+                .header(LOCATION, format!("/api/v1/applications/{}", view.id))
+                .header(ETAG, format!("\"{}\"", view.version)))
+        },
+    )
+    .await
+}
+
+async fn insert_draft(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    organization_id: Uuid,
+    draft: Draft,
+) -> Result<loan_application::Model, ApiError> {
+    let reference = next_reference(db).await?;
+    let now = db::now();
+    let model = loan_application::Model {
+        id: Uuid::now_v7(),
+        reference,
+        organization_id,
+        bank_id: draft.product.as_ref().map(|p| p.bank_id),
+        product_id: draft.product.as_ref().map(|p| p.id),
+        amount: draft.amount,
+        term_months: draft.term_months,
+        purpose: draft.purpose,
+        repayment_method: draft.repayment_method,
+        status: ApplicationStatus::Draft,
+        resolution_date: draft.resolution_date,
+        resolution_document_id: draft.resolution_document_id,
+        created_by: caller.id(),
+        version: 1,
+        submitted_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = db.begin().await?;
+    loan_application::Entity::insert(loan_application::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    replace_assets(&txn, model.id, &draft.asset_ids).await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "application.create",
+        "application",
+        model.id,
+        serde_json::json!({"reference": model.reference, "status": "draft"}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicationFilter {
+    pub status: Option<ApplicationStatus>,
+    pub bank_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+}
+
+/// List the applications the caller may see, oldest first.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = [])),
+    params(ApplicationFilter, PageParams),
+    responses(
+        (status = 200, body = Page<ApplicationView>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/applications")]
+async fn list_applications(
+    state: web::Data<AppState>,
+    caller: Authorized<ReadApplications>,
+    filter: web::Query<ApplicationFilter>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ApplicationView>>> {
+    let limit = page.limit()?;
+    let mut query = loan_application::Entity::find()
+        .filter(visible_to(&caller))
+        .order_by_asc(loan_application::Column::Id);
+    if let Some(after) = page.after::<Uuid>()? {
+        query = query.filter(loan_application::Column::Id.gt(after));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(loan_application::Column::Status.eq(status));
+    }
+    if let Some(bank) = filter.bank_id {
+        query = query.filter(loan_application::Column::BankId.eq(bank));
+    }
+    if let Some(org) = filter.organization_id {
+        query = query.filter(loan_application::Column::OrganizationId.eq(org));
+    }
+    let rows = query.limit(limit + 1).all(&state.db).await?;
+    let page = Page::from_rows(rows, limit, |a| a.id, |a| a);
+    Ok(web::Json(Page {
+        items: views(&state.db, page.items).await?,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One application.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ApplicationView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/applications/{id}")]
+async fn get_application(
+    state: web::Data<AppState>,
+    caller: Authorized<ReadApplications>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let found = find_visible(&state.db, &caller, *id).await?;
+    let version = found.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, found).await?,
+    ))
+}
+
+/// Change a draft (`If-Match`). Any other state answers 409 with the current state.
+#[utoipa::path(
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = DraftRequest,
+    responses(
+        (status = 200, body = ApplicationView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/applications/{id}")]
+async fn update_application(
+    state: web::Data<AppState>,
+    caller: Authorized<ApplyForLoans>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: crate::extract::Json<DraftRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.into_inner()?;
+    let current = find_visible(&state.db, &caller, *id).await?;
+    if_match.check(current.version)?;
+    if current.status != ApplicationStatus::Draft {
+        return Err(ApiError::InvalidState(current.status.as_str()));
+    }
+    let current_assets = views(&state.db, vec![current.clone()])
+        .await?
+        .pop()
+        .map(|v| v.asset_ids)
+        .unwrap_or_default();
+    let draft = check_draft(
+        &state.db,
+        current.organization_id,
+        r,
+        Some(&current),
+        current_assets,
+    )
+    .await?;
+    let txn = state.db.begin().await?;
+    let changed = loan_application::Entity::update_many()
+        .set(loan_application::ActiveModel {
+            amount: Set(draft.amount),
+            term_months: Set(draft.term_months),
+            purpose: Set(draft.purpose),
+            repayment_method: Set(draft.repayment_method),
+            product_id: Set(draft.product.as_ref().map(|p| p.id)),
+            bank_id: Set(draft.product.as_ref().map(|p| p.bank_id)),
+            resolution_date: Set(draft.resolution_date),
+            resolution_document_id: Set(draft.resolution_document_id),
+            updated_at: Set(db::now()),
+            ..Default::default()
+        })
+        .col_expr(
+            loan_application::Column::Version,
+            Expr::col(loan_application::Column::Version).add(1),
+        )
+        .filter(loan_application::Column::Id.eq(current.id))
+        .filter(loan_application::Column::Version.eq(current.version))
+        .filter(loan_application::Column::Status.eq(ApplicationStatus::Draft))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    replace_assets(&txn, current.id, &draft.asset_ids).await?;
+    txn.commit().await?;
+    let updated = find_visible(&state.db, &caller, current.id).await?;
+    let version = updated.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, updated).await?,
+    ))
+}

@@ -1,0 +1,174 @@
+//! `Idempotency-Key`: a retried request gets the first successful answer again, byte for byte,
+//! and never runs twice. The key is claimed in the database before the work starts, so a retry
+//! that arrives while the first is still running is refused (409) on every instance, and the
+//! same key with a different body is refused (422). A failed first attempt frees the key.
+
+use std::future::Future;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use entity::idempotency_key;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::db;
+use crate::error::ApiError;
+
+/// What a successful answer is made of, so that it can be stored and replayed.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Result<Answer, ApiError> {
+        Ok(Answer {
+            status,
+            headers: Vec::new(),
+            body: serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))?,
+        })
+    }
+
+    pub fn header(mut self, name: HeaderName, value: String) -> Answer {
+        self.headers.push((name, value));
+        self
+    }
+
+    fn into_response(self, replayed: bool) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/json");
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.insert_header((name, value));
+            }
+        }
+        if replayed {
+            response.insert_header(("idempotent-replayed", "true"));
+        }
+        response.body(self.body)
+    }
+}
+
+/// The client's key, if it sent one (at most 128 characters).
+pub fn key_of(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+    match request.headers().get("idempotency-key") {
+        None => Ok(None),
+        Some(value) => {
+            let key = value.to_str().map_err(|_| bad_key())?.trim();
+            if key.is_empty() || key.len() > 128 {
+                return Err(bad_key());
+            }
+            Ok(Some(key.to_owned()))
+        }
+    }
+}
+
+fn bad_key() -> ApiError {
+    ApiError::InvalidQuery("Idempotency-Key must be 1 to 128 visible characters".into())
+}
+
+/// Runs `work` once per (user, key); replays its answer to retries.
+pub async fn run<F, Fut>(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    key: Option<String>,
+    scope: String,
+    body: &[u8],
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Answer, ApiError>>,
+{
+    let Some(key) = key else {
+        return Ok(work().await?.into_response(false));
+    };
+    let request_hash: String = Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let claim = idempotency_key::Entity::insert(idempotency_key::ActiveModel::from(
+        idempotency_key::Model {
+            user_id,
+            key: key.clone(),
+            scope: scope.clone(),
+            request_hash: request_hash.clone(),
+            response_status: None,
+            response_headers: None,
+            response_body: None,
+            created_at: db::now(),
+        },
+    ))
+    .exec_without_returning(db)
+    .await;
+    match claim {
+        Ok(_) => {}
+        Err(err) if db::is_unique_violation(&err) => {
+            let first = idempotency_key::Entity::find_by_id((user_id, key))
+                .one(db)
+                .await?
+                .ok_or(ApiError::IdempotencyInFlight)?;
+            if first.scope != scope || first.request_hash != request_hash {
+                return Err(ApiError::IdempotencyMismatch);
+            }
+            return match (first.response_status, first.response_body) {
+                (Some(status), Some(body)) => Ok(Answer {
+                    status: StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
+                    headers: first
+                        .response_headers
+                        .as_deref()
+                        .and_then(|h| serde_json::from_str::<Vec<(String, String)>>(h).ok())
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|(n, v)| HeaderName::try_from(n).ok().map(|n| (n, v)))
+                        .collect(),
+                    body,
+                }
+                .into_response(true)),
+                _ => Err(ApiError::IdempotencyInFlight),
+            };
+        }
+        Err(err) => return Err(err.into()),
+    }
+
+    let forget = || {
+        idempotency_key::Entity::delete_many()
+            .filter(idempotency_key::Column::UserId.eq(user_id))
+            .filter(idempotency_key::Column::Key.eq(key.clone()))
+            .exec(db)
+    };
+    let answer = match work().await {
+        Ok(answer) => answer,
+        Err(err) => {
+            forget().await?;
+            return Err(err);
+        }
+    };
+    let headers: Vec<(String, String)> = answer
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.clone()))
+        .collect();
+    idempotency_key::Entity::update_many()
+        .col_expr(
+            idempotency_key::Column::ResponseStatus,
+            Expr::value(i32::from(answer.status.as_u16())),
+        )
+        .col_expr(
+            idempotency_key::Column::ResponseHeaders,
+            Expr::value(serde_json::to_string(&headers).unwrap_or_default()),
+        )
+        .col_expr(
+            idempotency_key::Column::ResponseBody,
+            Expr::value(answer.body.clone()),
+        )
+        .filter(idempotency_key::Column::UserId.eq(user_id))
+        .filter(idempotency_key::Column::Key.eq(key.clone()))
+        .exec(db)
+        .await?;
+    Ok(answer.into_response(false))
+}

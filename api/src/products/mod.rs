@@ -1,0 +1,565 @@
+//! Loan products, managed by the approvers of the bank that offers them; everyone signed in may
+//! read them. `draft` → `active` → `retired`; only active products are matched.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use entity::{
+    AssetKind, LoanPurpose, Money, ProductStatus, Rate, Ratio, RepaymentMethod, Role, loan_product,
+    product_collateral,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::permissions::{ManageProducts, ReadProducts};
+use crate::auth::{Authorized, Caller};
+use crate::db;
+use crate::domain::parse_name;
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::{IfMatch, Json, etag, with_etag};
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create_product)
+        .service(list_products)
+        .service(get_product)
+        .service(update_product)
+        .service(activate)
+        .service(retire);
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct Collateral {
+    pub kind: AssetKind,
+    /// Loan-to-value cap, above 0 and at most 1.
+    pub max_ltv: Ratio,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProductView {
+    pub id: Uuid,
+    pub bank_id: Uuid,
+    #[schema(example = "农村土地经营权抵押贷款")]
+    pub name: String,
+    pub collateral: Vec<Collateral>,
+    pub amount_min: Money,
+    pub amount_max: Money,
+    pub term_min_months: i32,
+    pub term_max_months: i32,
+    pub annual_rate: Rate,
+    pub repayment_methods: Vec<RepaymentMethod>,
+    pub purposes: Vec<LoanPurpose>,
+    pub status: ProductStatus,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Products with their collateral (one extra query for all).
+pub async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<loan_product::Model>,
+) -> Result<Vec<ProductView>, ApiError> {
+    let mut collateral: HashMap<Uuid, Vec<Collateral>> = HashMap::new();
+    for c in product_collateral::Entity::find()
+        .filter(product_collateral::Column::ProductId.is_in(rows.iter().map(|p| p.id)))
+        .all(db)
+        .await?
+    {
+        collateral
+            .entry(c.product_id)
+            .or_default()
+            .push(Collateral {
+                kind: c.kind,
+                max_ltv: c.max_ltv,
+            });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|p| {
+            let mut kinds = collateral.remove(&p.id).unwrap_or_default();
+            kinds.sort_by_key(|c| AssetKind::ALL.iter().position(|k| *k == c.kind));
+            ProductView {
+                collateral: kinds,
+                repayment_methods: serde_json::from_str(&p.repayment_methods).unwrap_or_default(),
+                purposes: serde_json::from_str(&p.purposes).unwrap_or_default(),
+                id: p.id,
+                bank_id: p.bank_id,
+                name: p.name,
+                amount_min: p.amount_min,
+                amount_max: p.amount_max,
+                term_min_months: p.term_min,
+                term_max_months: p.term_max,
+                annual_rate: p.annual_rate,
+                status: p.status,
+                version: p.version,
+                created_at: p.created_at,
+                updated_at: p.updated_at,
+            }
+        })
+        .collect())
+}
+
+async fn view(
+    db: &impl ConnectionTrait,
+    row: loan_product::Model,
+) -> Result<ProductView, ApiError> {
+    views(db, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<loan_product::Model, ApiError> {
+    loan_product::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// A product the caller's bank offers (404 for any other).
+async fn find_own(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<loan_product::Model, ApiError> {
+    let product = find(db, id).await?;
+    if caller.role() == Role::BankApprover && caller.user.bank_id == Some(product.bank_id) {
+        Ok(product)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The terms of a product, every field parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    pub name: String,
+    pub collateral: Vec<Collateral>,
+    pub amount_min: Money,
+    pub amount_max: Money,
+    pub term_min: i32,
+    pub term_max: i32,
+    pub annual_rate: Rate,
+    pub repayment_methods: Vec<RepaymentMethod>,
+    pub purposes: Vec<LoanPurpose>,
+}
+
+/// Every rule of a product's terms, each error naming its field.
+pub fn check_terms(t: &Terms) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Err(code) = parse_name(&t.name, 128) {
+        errors.push(FieldError::new("name", code));
+    }
+    if t.collateral.is_empty() {
+        errors.push(FieldError::new("collateral", "required"));
+    }
+    let mut kinds = std::collections::HashSet::new();
+    for (i, c) in t.collateral.iter().enumerate() {
+        if c.max_ltv.scaled() <= 0 || c.max_ltv > Ratio::ONE {
+            errors.push(FieldError::new(
+                format!("collateral[{i}].max_ltv"),
+                "out_of_range",
+            ));
+        }
+        if !kinds.insert(c.kind) {
+            errors.push(FieldError::new(
+                format!("collateral[{i}].kind"),
+                "duplicate",
+            ));
+        }
+    }
+    if t.amount_min.fen() <= 0 {
+        errors.push(FieldError::new("amount_min", "out_of_range"));
+    }
+    if t.amount_max < t.amount_min {
+        errors.push(FieldError::new("amount_max", "below_minimum"));
+    }
+    if t.term_min < 1 || t.term_min > 360 {
+        errors.push(FieldError::new("term_min_months", "out_of_range"));
+    }
+    if t.term_max < t.term_min || t.term_max > 360 {
+        errors.push(FieldError::new("term_max_months", "out_of_range"));
+    }
+    if t.annual_rate.scaled() < 0 || t.annual_rate.scaled() > 360_000 {
+        errors.push(FieldError::new("annual_rate", "out_of_range"));
+    }
+    if t.repayment_methods.is_empty() {
+        errors.push(FieldError::new("repayment_methods", "required"));
+    }
+    if t.purposes.is_empty() {
+        errors.push(FieldError::new("purposes", "required"));
+    }
+    errors
+}
+
+fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(item) {
+            out.push(item.clone());
+        }
+    }
+    out
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProductRequest {
+    pub name: String,
+    pub collateral: Vec<Collateral>,
+    pub amount_min: Money,
+    pub amount_max: Money,
+    pub term_min_months: i32,
+    pub term_max_months: i32,
+    /// Percent per year, e.g. `"4.35"`.
+    pub annual_rate: Rate,
+    /// In the bank's order of preference; quotes estimate with the first.
+    pub repayment_methods: Vec<RepaymentMethod>,
+    pub purposes: Vec<LoanPurpose>,
+}
+
+impl ProductRequest {
+    fn terms(&self) -> Terms {
+        Terms {
+            name: self.name.trim().to_owned(),
+            collateral: self.collateral.clone(),
+            amount_min: self.amount_min,
+            amount_max: self.amount_max,
+            term_min: self.term_min_months,
+            term_max: self.term_max_months,
+            annual_rate: self.annual_rate,
+            repayment_methods: dedup(&self.repayment_methods),
+            purposes: dedup(&self.purposes),
+        }
+    }
+}
+
+/// Stores a product (as `draft`) with its collateral, in one transaction.
+pub async fn insert(
+    db: &DatabaseConnection,
+    bank_id: Uuid,
+    terms: Terms,
+    status: ProductStatus,
+) -> Result<loan_product::Model, ApiError> {
+    let now = db::now();
+    let model = loan_product::Model {
+        id: Uuid::now_v7(),
+        bank_id,
+        name: terms.name,
+        amount_min: terms.amount_min,
+        amount_max: terms.amount_max,
+        term_min: terms.term_min,
+        term_max: terms.term_max,
+        annual_rate: terms.annual_rate,
+        repayment_methods: serde_json::to_string(&terms.repayment_methods).unwrap_or_default(),
+        purposes: serde_json::to_string(&terms.purposes).unwrap_or_default(),
+        status,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = db.begin().await?;
+    loan_product::Entity::insert(loan_product::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    replace_collateral(&txn, model.id, &terms.collateral).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+async fn replace_collateral(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+    collateral: &[Collateral],
+) -> Result<(), ApiError> {
+    product_collateral::Entity::delete_many()
+        .filter(product_collateral::Column::ProductId.eq(product_id))
+        .exec(db)
+        .await?;
+    product_collateral::Entity::insert_many(collateral.iter().map(|c| {
+        product_collateral::ActiveModel {
+            product_id: Set(product_id),
+            kind: Set(c.kind),
+            max_ltv: Set(c.max_ltv),
+        }
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Create a product of the caller's bank, as `draft`.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = [])),
+    request_body = ProductRequest,
+    responses(
+        (status = 201, body = ProductView, headers(("ETag" = String), ("Location" = String))),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/products")]
+async fn create_product(
+    state: web::Data<AppState>,
+    caller: Authorized<ManageProducts>,
+    body: Json<ProductRequest>,
+) -> ApiResult<HttpResponse> {
+    let request = body.into_inner()?;
+    let terms = request.terms();
+    let errors = check_terms(&terms);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let bank_id = caller.user.bank_id.ok_or(ApiError::Forbidden)?;
+    let created = insert(&state.db, bank_id, terms, ProductStatus::Draft).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/products/{}", created.id)))
+        .insert_header(etag(created.version))
+        .json(view(&state.db, created).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductFilter {
+    pub bank_id: Option<Uuid>,
+    pub status: Option<ProductStatus>,
+    /// Products accepting this kind of collateral.
+    pub kind: Option<AssetKind>,
+}
+
+/// List products.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = [])),
+    params(ProductFilter, PageParams),
+    responses(
+        (status = 200, body = Page<ProductView>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/products")]
+async fn list_products(
+    state: web::Data<AppState>,
+    _caller: Authorized<ReadProducts>,
+    filter: web::Query<ProductFilter>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ProductView>>> {
+    let limit = page.limit()?;
+    let mut query = loan_product::Entity::find().order_by_asc(loan_product::Column::Id);
+    if let Some(after) = page.after::<Uuid>()? {
+        query = query.filter(loan_product::Column::Id.gt(after));
+    }
+    if let Some(bank) = filter.bank_id {
+        query = query.filter(loan_product::Column::BankId.eq(bank));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(loan_product::Column::Status.eq(status));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(
+            loan_product::Column::Id.in_subquery(
+                Query::select()
+                    .column(product_collateral::Column::ProductId)
+                    .from(product_collateral::Entity)
+                    .and_where(product_collateral::Column::Kind.eq(kind))
+                    .to_owned(),
+            ),
+        );
+    }
+    let rows = query.limit(limit + 1).all(&state.db).await?;
+    let page = Page::from_rows(rows, limit, |p| p.id, |p| p);
+    Ok(web::Json(Page {
+        items: views(&state.db, page.items).await?,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One product.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/products/{id}")]
+async fn get_product(
+    state: web::Data<AppState>,
+    _caller: Authorized<ReadProducts>,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let product = find(&state.db, *id).await?;
+    let version = product.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, product).await?,
+    ))
+}
+
+/// Change a product's terms (`If-Match`). A retired product cannot change (409).
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = ProductRequest,
+    responses(
+        (status = 200, body = ProductView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/products/{id}")]
+async fn update_product(
+    state: web::Data<AppState>,
+    caller: Authorized<ManageProducts>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<ProductRequest>,
+) -> ApiResult<HttpResponse> {
+    let request = body.into_inner()?;
+    let current = find_own(&state.db, &caller, *id).await?;
+    if_match.check(current.version)?;
+    if current.status == ProductStatus::Retired {
+        return Err(ApiError::Conflict("product_retired"));
+    }
+    let terms = request.terms();
+    let errors = check_terms(&terms);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let txn = state.db.begin().await?;
+    let changed = loan_product::Entity::update_many()
+        .set(loan_product::ActiveModel {
+            name: Set(terms.name.clone()),
+            amount_min: Set(terms.amount_min),
+            amount_max: Set(terms.amount_max),
+            term_min: Set(terms.term_min),
+            term_max: Set(terms.term_max),
+            annual_rate: Set(terms.annual_rate),
+            repayment_methods: Set(
+                serde_json::to_string(&terms.repayment_methods).unwrap_or_default()
+            ),
+            purposes: Set(serde_json::to_string(&terms.purposes).unwrap_or_default()),
+            updated_at: Set(db::now()),
+            ..Default::default()
+        })
+        .col_expr(
+            loan_product::Column::Version,
+            Expr::col(loan_product::Column::Version).add(1),
+        )
+        .filter(loan_product::Column::Id.eq(current.id))
+        .filter(loan_product::Column::Version.eq(current.version))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    replace_collateral(&txn, current.id, &terms.collateral).await?;
+    txn.commit().await?;
+    let updated = find(&state.db, current.id).await?;
+    let version = updated.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        version,
+        &view(&state.db, updated).await?,
+    ))
+}
+
+/// Moves a product `from` → `to` with a conditional update; 409 with the current status if it
+/// is not in `from`.
+async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    from: ProductStatus,
+    to: ProductStatus,
+) -> Result<ProductView, ApiError> {
+    let current = find_own(&state.db, caller, id).await?;
+    let changed = loan_product::Entity::update_many()
+        .col_expr(loan_product::Column::Status, Expr::value(to))
+        .col_expr(loan_product::Column::UpdatedAt, Expr::value(db::now()))
+        .col_expr(
+            loan_product::Column::Version,
+            Expr::col(loan_product::Column::Version).add(1),
+        )
+        .filter(loan_product::Column::Id.eq(current.id))
+        .filter(loan_product::Column::Status.eq(from))
+        .exec(&state.db)
+        .await?;
+    if changed.rows_affected == 0 {
+        let now = find(&state.db, current.id).await?;
+        return Err(ApiError::InvalidState(now.status.as_str()));
+    }
+    view(&state.db, find(&state.db, current.id).await?).await
+}
+
+/// Put a draft product on offer.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ProductView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state` with `current_state`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/products/{id}/activate")]
+async fn activate(
+    state: web::Data<AppState>,
+    caller: Authorized<ManageProducts>,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<ProductView>> {
+    Ok(web::Json(
+        transition(
+            &state,
+            &caller,
+            *id,
+            ProductStatus::Draft,
+            ProductStatus::Active,
+        )
+        .await?,
+    ))
+}
+
+/// Withdraw an active product from offer; its applications keep it.
+#[utoipa::path(
+    tag = "products",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ProductView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state` with `current_state`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/products/{id}/retire")]
+async fn retire(
+    state: web::Data<AppState>,
+    caller: Authorized<ManageProducts>,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<ProductView>> {
+    Ok(web::Json(
+        transition(
+            &state,
+            &caller,
+            *id,
+            ProductStatus::Active,
+            ProductStatus::Retired,
+        )
+        .await?,
+    ))
+}
