@@ -129,6 +129,10 @@ pub fn problem_title(code: &str, lang: Lang) -> &'static str {
             "This shareholding is registered as an asset",
             "该股权已登记为资产",
         ),
+        "asset_in_application" => (
+            "The asset is named in a loan application and cannot be removed",
+            "该资产已用于贷款申请，不能删除",
+        ),
         "product_retired" => ("A retired product cannot change", "已下架的产品不能修改"),
         "precondition_failed" => (
             "The object has changed since you read it",

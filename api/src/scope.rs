@@ -1,8 +1,8 @@
 //! Which organizations' assets and equity a caller may see, as one rule for every feature that
 //! holds them. (Organizations themselves have their own, wider rule: `organizations::visible_to`.)
 
-use entity::Role;
-use sea_orm::sea_query::{Expr, IntoColumnRef};
+use entity::{ApplicationStatus, Role, application_asset, asset, loan_application};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query};
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
@@ -16,26 +16,58 @@ pub enum AssetScope {
     Everything,
     /// An operator: its own organization's.
     Organization(Uuid),
-    /// Bank staff see only assets pledged in applications to their bank; none are yet
-    /// (applications arrive with the loan-application feature), so they see none.
+    /// Bank staff: the assets pledged in applications submitted to their bank.
+    Bank(Uuid),
+    /// A caller bound to nothing it could see.
     Nothing,
 }
 
 impl AssetScope {
     pub fn of(caller: &Caller) -> AssetScope {
-        match (caller.role(), caller.user.organization_id) {
-            (Role::Admin | Role::Supervisor, _) => AssetScope::Everything,
-            (Role::OrgOperator, Some(id)) => AssetScope::Organization(id),
+        match (
+            caller.role(),
+            caller.user.organization_id,
+            caller.user.bank_id,
+        ) {
+            (Role::Admin | Role::Supervisor, _, _) => AssetScope::Everything,
+            (Role::OrgOperator, Some(id), _) => AssetScope::Organization(id),
+            (Role::BankOfficer | Role::BankApprover, _, Some(bank)) => AssetScope::Bank(bank),
             _ => AssetScope::Nothing,
         }
     }
 
-    /// The condition on a table's organization column.
+    /// The condition on a table's organization column. Bank staff see no equity entities
+    /// through it: only the pledged assets themselves (see [`AssetScope::assets`]).
     pub fn condition(self, organization_column: impl ColumnTrait + IntoColumnRef) -> Condition {
         match self {
             AssetScope::Everything => Condition::all(),
             AssetScope::Organization(id) => Condition::all().add(organization_column.eq(id)),
-            AssetScope::Nothing => Condition::all().add(Expr::cust("1 = 0")),
+            AssetScope::Bank(_) | AssetScope::Nothing => Condition::all().add(Expr::cust("1 = 0")),
+        }
+    }
+
+    /// The condition on the `assets` table.
+    pub fn assets(self) -> Condition {
+        match self {
+            AssetScope::Bank(bank) => Condition::all().add(
+                asset::Column::Id.in_subquery(
+                    Query::select()
+                        .column(application_asset::Column::AssetId)
+                        .from(application_asset::Entity)
+                        .inner_join(
+                            loan_application::Entity,
+                            Expr::col((loan_application::Entity, loan_application::Column::Id))
+                                .equals((
+                                    application_asset::Entity,
+                                    application_asset::Column::ApplicationId,
+                                )),
+                        )
+                        .and_where(loan_application::Column::BankId.eq(bank))
+                        .and_where(loan_application::Column::Status.ne(ApplicationStatus::Draft))
+                        .to_owned(),
+                ),
+            ),
+            other => other.condition(asset::Column::OrganizationId),
         }
     }
 
@@ -44,7 +76,7 @@ impl AssetScope {
         match self {
             AssetScope::Everything => true,
             AssetScope::Organization(own) => own == organization_id,
-            AssetScope::Nothing => false,
+            AssetScope::Bank(_) | AssetScope::Nothing => false,
         }
     }
 }

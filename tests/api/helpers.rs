@@ -27,7 +27,7 @@ pub struct TestApp {
     /// A separate connection to the app's database, for asserting its state.
     pub db: DatabaseConnection,
     pub fixture: Fixture,
-    _database: TestDatabase,
+    pub database: TestDatabase,
 }
 
 /// Two villages in two townships of Jiang County, an organization in each, and two banks:
@@ -144,8 +144,28 @@ pub async fn spawn_app() -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db,
         fixture,
-        _database: database,
+        database,
     }
+}
+
+/// A second instance of the application on the first one's database; returns its address.
+pub async fn spawn_second_instance(first: &TestApp) -> String {
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: Some(first.database.url.clone()),
+        data_dir: first.database.data_dir.path().to_path_buf(),
+        jwt_secret: Some(SecretString::from(TEST_JWT_SECRET)),
+        admin_mobile: Some(ADMIN_MOBILE.into()),
+        admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
+        log_format: api::config::LogFormat::Json,
+        storage_url: None,
+    };
+    let app = Application::build(settings)
+        .await
+        .expect("second instance builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
 }
 
 /// One test's own database: a temporary SQLite file, or a new PostgreSQL database.

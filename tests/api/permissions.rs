@@ -18,6 +18,8 @@ struct Ids {
     document: String,
     entity: String,
     share: String,
+    product: String,
+    application: String,
 }
 
 type Row = (
@@ -36,6 +38,9 @@ fn matrix(ids: &Ids) -> Vec<Row> {
     const READERS: &[&str] = &["admin", "supervisor"];
     const ADMIN: &[&str] = &["admin"];
     const EDITORS: &[&str] = &["admin", "org_operator"];
+    const OPERATORS: &[&str] = &["org_operator"];
+    const APPROVERS: &[&str] = &["bank_approver"];
+    const APPRAISERS: &[&str] = &["admin", "bank_officer"];
     let Ids {
         user,
         org,
@@ -46,6 +51,8 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         document,
         entity,
         share,
+        product,
+        application,
     } = ids;
     let invalid = Some(json!({}));
     vec![
@@ -248,7 +255,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             format!("/api/v1/assets/{asset}/valuations"),
             "",
             invalid.clone(),
-            ADMIN,
+            APPRAISERS,
         ),
         (
             Method::GET,
@@ -320,6 +327,98 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             None,
             EDITORS,
         ),
+        (Method::GET, "/api/v1/products".into(), "", None, EVERYONE),
+        (
+            Method::GET,
+            format!("/api/v1/products/{product}"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::POST,
+            "/api/v1/products".into(),
+            "",
+            invalid.clone(),
+            APPROVERS,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/products/{product}"),
+            "",
+            invalid.clone(),
+            APPROVERS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/products/{product}/activate"),
+            "",
+            None,
+            APPROVERS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/products/{product}/retire"),
+            "",
+            None,
+            APPROVERS,
+        ),
+        (
+            Method::POST,
+            "/api/v1/matching/quote".into(),
+            "",
+            invalid.clone(),
+            EDITORS,
+        ),
+        (
+            Method::GET,
+            "/api/v1/applications".into(),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/applications/{application}"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/applications/{application}/matches"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::POST,
+            "/api/v1/applications".into(),
+            "",
+            invalid.clone(),
+            OPERATORS,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/applications/{application}"),
+            "",
+            invalid.clone(),
+            OPERATORS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/submit"),
+            "",
+            None,
+            OPERATORS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/withdraw"),
+            "",
+            None,
+            OPERATORS,
+        ),
     ]
 }
 
@@ -338,6 +437,8 @@ async fn every_role_on_every_protected_endpoint() {
         document: uuid::Uuid::now_v7().to_string(),
         entity: uuid::Uuid::now_v7().to_string(),
         share: uuid::Uuid::now_v7().to_string(),
+        product: uuid::Uuid::now_v7().to_string(),
+        application: uuid::Uuid::now_v7().to_string(),
     };
     for role in ROLES {
         for (method, path, query, body, allowed) in matrix(&ids) {
@@ -407,6 +508,8 @@ fn the_matrix_covers_every_protected_endpoint() {
         document: "{id}".into(),
         entity: "{id}".into(),
         share: "{sid}".into(),
+        product: "{id}".into(),
+        application: "{id}".into(),
     };
     let tested: BTreeSet<(String, String)> = matrix(&placeholders)
         .into_iter()
@@ -426,7 +529,7 @@ fn the_code_matrix_agrees_with_this_table() {
     let readers = &[Role::Admin, Role::Supervisor];
     let admin = &[Role::Admin];
     let editors = &[Role::Admin, Role::OrgOperator];
-    let expected: [(Action, &[Role]); 14] = [
+    let expected: [(Action, &[Role]); 20] = [
         (Action::UseOwnAccount, everyone),
         (Action::ReadUsers, readers),
         (Action::ManageUsers, admin),
@@ -441,6 +544,12 @@ fn the_code_matrix_agrees_with_this_table() {
         (Action::ReadAssets, everyone),
         (Action::ManageAssets, editors),
         (Action::VerifyAssets, admin),
+        (Action::AppraiseAssets, &[Role::Admin, Role::BankOfficer]),
+        (Action::ReadProducts, everyone),
+        (Action::ManageProducts, &[Role::BankApprover]),
+        (Action::QuoteLoans, editors),
+        (Action::ReadApplications, everyone),
+        (Action::ApplyForLoans, &[Role::OrgOperator]),
     ];
     for (action, roles) in expected {
         for role in Role::ALL {

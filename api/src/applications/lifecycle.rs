@@ -93,6 +93,15 @@ async fn check_submission(
             let request = loan_request(db, application, asset_ids).await?;
             if let Some(product) = products.first() {
                 let evaluation = matching::evaluate(&request, product);
+                // Pledged elsewhere is a conflict, answered as the lien race would be.
+                if let Some(taken) = evaluation
+                    .reasons
+                    .iter()
+                    .find(|r| r.code == ReasonCode::AssetEncumbered)
+                    .and_then(|r| r.asset_id)
+                {
+                    return Err(ApiError::AssetEncumbered(taken));
+                }
                 for reason in evaluation.reasons {
                     errors.push(FieldError::new(
                         field_of(reason.code, reason.asset_id, asset_ids),

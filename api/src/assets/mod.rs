@@ -12,8 +12,8 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    AssetKind, HolderType, Money, Quantity, Verification, asset, asset_valuation, equity_entity,
-    shareholding,
+    AssetKind, HolderType, LienStatus, Money, Quantity, Verification, asset, asset_valuation,
+    equity_entity, lien, shareholding,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -85,6 +85,8 @@ pub struct AssetView {
     pub verified_at: Option<DateTime<Utc>>,
     /// The newest valuation valid today (Beijing date), if any.
     pub current_value: Option<CurrentValue>,
+    /// Under a reserved or active lien.
+    pub encumbered: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -95,11 +97,14 @@ pub async fn views(
     db: &impl ConnectionTrait,
     rows: Vec<asset::Model>,
 ) -> Result<Vec<AssetView>, ApiError> {
-    let current = current_values(db, rows.iter().map(|a| a.id).collect()).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
+    let current = current_values(db, ids.clone()).await?;
+    let encumbered = encumbered_among(db, ids).await?;
     Ok(rows
         .into_iter()
         .map(|a| AssetView {
             current_value: current.get(&a.id).cloned(),
+            encumbered: encumbered.contains(&a.id),
             ear_tags: a
                 .ear_tags
                 .as_deref()
@@ -131,6 +136,35 @@ pub async fn views(
 
 async fn view(db: &impl ConnectionTrait, row: asset::Model) -> Result<AssetView, ApiError> {
     views(db, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+}
+
+/// Which of these assets carry a reserved or active lien.
+pub async fn encumbered_among(
+    db: &impl ConnectionTrait,
+    asset_ids: Vec<Uuid>,
+) -> Result<std::collections::HashSet<Uuid>, ApiError> {
+    Ok(lien::Entity::find()
+        .select_only()
+        .column(lien::Column::AssetId)
+        .filter(lien::Column::AssetId.is_in(asset_ids))
+        .filter(lien::Column::Status.is_in(OPEN_LIENS))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Lien states that encumber an asset.
+pub const OPEN_LIENS: [LienStatus; 2] = [LienStatus::Reserved, LienStatus::Active];
+
+/// 409 `asset_encumbered` when the asset is under a reserved or active lien.
+async fn refuse_if_encumbered(db: &impl ConnectionTrait, asset_id: Uuid) -> Result<(), ApiError> {
+    if encumbered_among(db, vec![asset_id]).await?.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::AssetEncumbered(asset_id))
+    }
 }
 
 /// For each asset, the newest valuation (by appraisal date, then entry) valid today.
@@ -166,7 +200,7 @@ pub async fn find_visible(
     id: Uuid,
 ) -> Result<asset::Model, ApiError> {
     asset::Entity::find_by_id(id)
-        .filter(scope.condition(asset::Column::OrganizationId))
+        .filter(scope.assets())
         .one(db)
         .await?
         .ok_or(ApiError::NotFound)
@@ -184,6 +218,15 @@ async fn find_manageable(
     } else {
         Err(ApiError::NotFound)
     }
+}
+
+/// Whether any application names the asset (its history must stay readable).
+async fn pledged_ever(db: &impl ConnectionTrait, asset_id: Uuid) -> Result<bool, ApiError> {
+    Ok(entity::application_asset::Entity::find()
+        .filter(entity::application_asset::Column::AssetId.eq(asset_id))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 fn kind_fields(a: &asset::Model) -> KindFields {
@@ -385,6 +428,8 @@ pub struct AssetFilter {
     pub organization_id: Option<Uuid>,
     pub kind: Option<AssetKind>,
     pub verification: Option<Verification>,
+    /// Only assets under (true) or free of (false) a reserved or active lien.
+    pub encumbered: Option<bool>,
 }
 
 /// List the assets the caller may see, oldest first.
@@ -406,7 +451,7 @@ async fn list_assets(
 ) -> ApiResult<web::Json<Page<AssetView>>> {
     let limit = page.limit()?;
     let mut query = asset::Entity::find()
-        .filter(AssetScope::of(&caller).condition(asset::Column::OrganizationId))
+        .filter(AssetScope::of(&caller).assets())
         .order_by_asc(asset::Column::Id);
     if let Some(after) = page.after::<Uuid>()? {
         query = query.filter(asset::Column::Id.gt(after));
@@ -419,6 +464,18 @@ async fn list_assets(
     }
     if let Some(verification) = filter.verification {
         query = query.filter(asset::Column::Verification.eq(verification));
+    }
+    if let Some(encumbered) = filter.encumbered {
+        let open = sea_orm::sea_query::Query::select()
+            .column(lien::Column::AssetId)
+            .from(lien::Entity)
+            .and_where(lien::Column::Status.is_in(OPEN_LIENS))
+            .to_owned();
+        query = query.filter(if encumbered {
+            asset::Column::Id.in_subquery(open)
+        } else {
+            asset::Column::Id.not_in_subquery(open)
+        });
     }
     let rows = query.limit(limit + 1).all(&state.db).await?;
     let page = Page::from_rows(rows, limit, |a| a.id, |a| a);
@@ -479,6 +536,7 @@ pub struct UpdateAssetRequest {
     responses(
         (status = 200, body = AssetView, headers(("ETag" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`asset_encumbered`: certificate, dates or quantity under a lien", body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -523,6 +581,10 @@ async fn update_asset(
         crate::users::with_more_errors(parsed, check_kind(current.kind, &after))?;
     if let Some(code) = &region_code {
         regions::require(&state.db, code, None, "region_code").await?;
+    }
+    // What a lien was granted on may not change under it.
+    if needs_reverification(&before, &after) {
+        refuse_if_encumbered(&state.db, current.id).await?;
     }
     let reverify =
         current.verification == Verification::Verified && needs_reverification(&before, &after);
@@ -581,6 +643,7 @@ async fn update_asset(
     responses(
         (status = 204, description = "Removed"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`asset_encumbered` or `asset_in_application`", body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -593,6 +656,10 @@ async fn delete_asset(
 ) -> ApiResult<HttpResponse> {
     let current = find_manageable(&state.db, AssetScope::of(&caller), *id).await?;
     if_match.check(current.version)?;
+    refuse_if_encumbered(&state.db, current.id).await?;
+    if pledged_ever(&state.db, current.id).await? {
+        return Err(ApiError::Conflict("asset_in_application"));
+    }
     let keys = documents::storage_keys(&state.db, current.id).await?;
     let removed = asset::Entity::delete_many()
         .filter(asset::Column::Id.eq(current.id))

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::find_visible;
 use crate::auth::Authorized;
-use crate::auth::permissions::{ReadAssets, VerifyAssets};
+use crate::auth::permissions::{AppraiseAssets, ReadAssets};
 use crate::domain::parse_name;
 use crate::error::{ApiResult, Problem};
 use crate::extract::Json;
@@ -68,7 +68,8 @@ fn parse_value(value: Money) -> Result<Money, &'static str> {
     }
 }
 
-/// Add an appraisal of an asset.
+/// Add an appraisal of an asset: the county for any asset, a bank officer for an asset pledged
+/// in an application to that bank (others are 404 to the officer).
 #[utoipa::path(
     tag = "assets",
     security(("bearer" = [])),
@@ -83,7 +84,7 @@ fn parse_value(value: Money) -> Result<Money, &'static str> {
 #[post("/assets/{id}/valuations")]
 pub async fn add_valuation(
     state: web::Data<AppState>,
-    caller: Authorized<VerifyAssets>,
+    caller: Authorized<AppraiseAssets>,
     id: web::Path<Uuid>,
     body: Json<ValuationRequest>,
 ) -> ApiResult<HttpResponse> {

@@ -37,8 +37,10 @@ pub enum Action {
     /// Register and edit assets, upload documents, register equity entities and shareholdings
     /// (operators for their own organization).
     ManageAssets,
-    /// Verify or reject assets; add valuations.
+    /// Verify or reject assets.
     VerifyAssets,
+    /// Add valuations: the county, or a bank officer for an asset pledged to that bank.
+    AppraiseAssets,
     /// Read loan products.
     ReadProducts,
     /// Create, edit, activate and retire the products of one's own bank.
@@ -52,7 +54,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::UseOwnAccount,
         Action::ReadUsers,
         Action::ManageUsers,
@@ -67,6 +69,7 @@ impl Action {
         Action::ReadAssets,
         Action::ManageAssets,
         Action::VerifyAssets,
+        Action::AppraiseAssets,
         Action::ReadProducts,
         Action::ManageProducts,
         Action::QuoteLoans,
@@ -90,6 +93,7 @@ impl Action {
             }
             Action::ApplyForLoans => &[OrgOperator],
             Action::ManageProducts => &[BankApprover],
+            Action::AppraiseAssets => &[Admin, BankOfficer],
             Action::ManageUsers
             | Action::ManageRegions
             | Action::ManageOrganizations
@@ -136,6 +140,7 @@ permissions!(
     ReadAssets,
     ManageAssets,
     VerifyAssets,
+    AppraiseAssets,
     ReadProducts,
     ManageProducts,
     QuoteLoans,
@@ -161,6 +166,7 @@ mod tests {
                             | Action::ManageBanks
                             | Action::ManageAssets
                             | Action::VerifyAssets
+                            | Action::AppraiseAssets
                             | Action::ManageProducts
                             | Action::ApplyForLoans
                     ),
