@@ -47,7 +47,9 @@ async fn start(label: &str) -> Server {
         storage_url: None,
     };
     let db = api::startup::prepare(&settings).await.unwrap();
-    api::demo::load(&db, Some(ADMIN.0)).await.unwrap();
+    api::demo::load(&db, &api::storage::open(&settings).unwrap(), Some(ADMIN.0))
+        .await
+        .unwrap();
     let app = Application::build_with_db(settings, db).await.unwrap();
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());
     tokio::spawn(app.run_until_stopped());

@@ -66,9 +66,13 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn load_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
-    let loaded = demo::load(db, settings.admin_mobile.as_deref())
-        .await
-        .context("loading the demo county failed")?;
+    let loaded = demo::load(
+        db,
+        &api::storage::open(settings)?,
+        settings.admin_mobile.as_deref(),
+    )
+    .await
+    .context("loading the demo county failed")?;
     tracing::info!(
         regions = loaded.regions,
         organizations = loaded.organizations,
@@ -76,6 +80,8 @@ async fn load_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> any
         banks = loaded.banks,
         users = loaded.users,
         assets = loaded.assets,
+        products = loaded.products,
+        applications = loaded.applications,
         "demo county loaded (users sign in with password {})",
         demo::DEMO_PASSWORD
     );

@@ -370,6 +370,21 @@ impl TestApp {
         self.call(Method::DELETE, path)
     }
 
+    /// The app's document store (the same directory the server writes to).
+    pub fn store(&self) -> api::storage::Store {
+        let settings = Settings {
+            bind: String::new(),
+            database_url: None,
+            data_dir: self.database.data_dir.path().to_path_buf(),
+            jwt_secret: None,
+            admin_mobile: None,
+            admin_password: None,
+            log_format: api::config::LogFormat::Json,
+            storage_url: None,
+        };
+        api::storage::open(&settings).expect("document store")
+    }
+
     pub async fn login(&self, mobile: &str, password: &str) -> Reply {
         self.post("/api/v1/auth/login")
             .json(&json!({"mobile": mobile, "password": password}))

@@ -4,7 +4,9 @@ use crate::helpers::*;
 
 async fn with_demo() -> (TestApp, String) {
     let app = spawn_app().await;
-    let loaded = api::demo::load(&app.db, Some(ADMIN_MOBILE)).await.unwrap();
+    let loaded = api::demo::load(&app.db, &app.store(), Some(ADMIN_MOBILE))
+        .await
+        .unwrap();
     assert_eq!(loaded.organizations, 133);
     let admin = app.admin_token().await;
     (app, admin)
@@ -76,7 +78,9 @@ async fn the_demo_reproduces_the_published_2021_figures() {
 #[tokio::test]
 async fn loading_the_demo_twice_changes_nothing_and_every_role_signs_in() {
     let (app, _) = with_demo().await;
-    let again = api::demo::load(&app.db, Some(ADMIN_MOBILE)).await.unwrap();
+    let again = api::demo::load(&app.db, &app.store(), Some(ADMIN_MOBILE))
+        .await
+        .unwrap();
     assert_eq!(
         (
             again.regions,
@@ -109,7 +113,9 @@ async fn loading_the_demo_twice_changes_nothing_and_every_role_signs_in() {
 #[tokio::test]
 async fn the_demo_never_takes_the_configured_admins_mobile() {
     let app = spawn_app().await;
-    api::demo::load(&app.db, Some("13800138000")).await.unwrap();
+    api::demo::load(&app.db, &app.store(), Some("13800138000"))
+        .await
+        .unwrap();
     app.login("13800138000", api::demo::DEMO_PASSWORD)
         .await
         .assert_problem(401, "invalid_credentials");
@@ -226,4 +232,73 @@ async fn the_demo_villages_have_assets_in_every_state() {
         .map(|s| s["percentage"].as_str().unwrap())
         .collect();
     assert_eq!(percentages, vec!["30.00", "60.00", "10.00"]);
+}
+
+#[tokio::test]
+async fn the_demo_banks_offer_products_and_villages_have_applications() {
+    let (app, admin) = with_demo().await;
+    let active = app
+        .get("/api/v1/products?status=active")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(
+        active.assert_status(200)["items"].as_array().unwrap().len(),
+        5
+    );
+    let drafts = app
+        .get("/api/v1/applications?status=draft")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(drafts.body["items"].as_array().unwrap().len(), 2);
+    let submitted = app
+        .get("/api/v1/applications?status=submitted")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(submitted.body["items"].as_array().unwrap().len(), 2);
+
+    // The rural commercial bank's officer has both submitted applications in the queue and can
+    // read the pledged assets and their resolutions.
+    let officer = app.sign_in("13800138020", api::demo::DEMO_PASSWORD).await;
+    let queue = app
+        .get("/api/v1/applications")
+        .bearer(&token_of(&officer))
+        .send()
+        .await;
+    let queue = queue.body["items"].as_array().unwrap().clone();
+    assert_eq!(queue.len(), 2);
+    let asset = queue[0]["asset_ids"][0].as_str().unwrap();
+    let pledged = app
+        .get(&format!("/api/v1/assets/{asset}"))
+        .bearer(&token_of(&officer))
+        .send()
+        .await;
+    assert_eq!(pledged.assert_status(200)["encumbered"], true);
+    let document = queue[0]["resolution_document_id"].as_str().unwrap();
+    let pdf = app
+        .get(&format!("/api/v1/documents/{document}/content"))
+        .bearer(&token_of(&officer))
+        .send()
+        .await;
+    assert_eq!(pdf.status, 200);
+    assert!(pdf.bytes.starts_with(b"%PDF-"));
+
+    // 北庄's operator quotes its chives land against every active product.
+    let operator = app.sign_in("13800138010", api::demo::DEMO_PASSWORD).await;
+    let draft_matches = app
+        .get(&format!(
+            "/api/v1/applications/{}/matches",
+            queue[0]["id"].as_str().unwrap()
+        ))
+        .bearer(&token_of(&operator))
+        .send()
+        .await;
+    let matches = draft_matches.assert_status(200)["matches"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(matches.len(), 5);
+    assert_eq!(matches[0]["eligible"], true, "{:?}", matches[0]);
 }

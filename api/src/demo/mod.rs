@@ -1,10 +1,12 @@
 //! The demo county (`serve --demo`, `rural-collateral demo`): Jiang County's regions, 133
-//! collectives with their 2021 incomes, two banks, a user of every role, and assets in every
-//! state of verification. Loading is
+//! collectives with their 2021 incomes, two banks with loan products, a user of every role,
+//! assets in every state of verification, and applications in draft and submitted states.
+//! Loading is
 //! idempotent: what exists (by code, USCC or mobile) is left as it is.
 
 mod assets;
 mod county;
+mod loans;
 
 use entity::{Money, Role, bank, bank_branch, organization, organization_income, region};
 use sea_orm::sea_query::OnConflict;
@@ -20,6 +22,7 @@ pub use county::{TOWNSHIPS, villages};
 use crate::auth::password;
 use crate::db;
 use crate::domain::{Mobile, RegionCode};
+use crate::storage::Store;
 use crate::users::{self, Binding, NewUser};
 
 /// The password of every demo user (documented in `docs/demo.md`).
@@ -152,12 +155,15 @@ pub struct DemoSummary {
     pub banks: u64,
     pub users: u64,
     pub assets: u64,
+    pub products: u64,
+    pub applications: u64,
 }
 
 /// Loads the demo county; safe to run again on a database that has it (or parts of it).
 /// No demo user is created on `reserved_mobile` (the configured admin's).
 pub async fn load(
     db: &DatabaseConnection,
+    store: &Store,
     reserved_mobile: Option<&str>,
 ) -> anyhow::Result<DemoSummary> {
     let villages = villages();
@@ -248,6 +254,9 @@ pub async fn load(
         .map(|u| u.id)
         .ok_or_else(|| anyhow::anyhow!("the demo needs an admin to have verified its assets"))?;
     summary.assets = assets::load(&txn, &villages, &ids, admin).await?.assets;
+    let (products, product_ids) = loans::products(&txn, &bank_ids).await?;
+    summary.products = products;
+    summary.applications = loans::applications(&txn, store, &product_ids, admin).await?;
     txn.commit().await?;
     Ok(summary)
 }
