@@ -18,6 +18,7 @@ const ADMIN: (&str, &str) = ("13800000001", "Bench-pass-2026");
 struct Server {
     base: String,
     client: reqwest::Client,
+    db: sea_orm::DatabaseConnection,
     _dir: tempfile::TempDir,
 }
 
@@ -50,22 +51,29 @@ async fn start(label: &str) -> Server {
     api::demo::load(&db, &api::storage::open(&settings).unwrap(), Some(ADMIN.0))
         .await
         .unwrap();
-    let app = Application::build_with_db(settings, db).await.unwrap();
+    let app = Application::build_with_db(settings, db.clone())
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());
     tokio::spawn(app.run_until_stopped());
     Server {
         base,
         client: reqwest::Client::new(),
+        db,
         _dir: dir,
     }
 }
 
 impl Server {
     async fn token(&self) -> String {
+        self.token_of(ADMIN.0, ADMIN.1).await
+    }
+
+    async fn token_of(&self, mobile: &str, password: &str) -> String {
         let reply: Value = self
             .client
             .post(format!("{}/auth/login", self.base))
-            .json(&json!({"mobile": ADMIN.0, "password": ADMIN.1}))
+            .json(&json!({"mobile": mobile, "password": password}))
             .send()
             .await
             .unwrap()
@@ -124,6 +132,101 @@ fn import_file(round: usize) -> String {
     lines.join("\n")
 }
 
+/// 200 active products for the demo bank, and 20 verified land rights of 北庄村 valued today.
+async fn quote_fixture(server: &Server) -> Vec<String> {
+    use entity::{Verification, asset, asset_valuation, bank, organization};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let bank = bank::Entity::find()
+        .filter(bank::Column::Code.eq("JXRCB"))
+        .one(&server.db)
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..200 {
+        let terms = api::products::Terms {
+            name: format!("基准产品{i}"),
+            collateral: vec![api::products::Collateral {
+                kind: entity::AssetKind::LandManagementRight,
+                max_ltv: "0.6".parse().unwrap(),
+            }],
+            amount_min: "10000".parse().unwrap(),
+            amount_max: "5000000".parse().unwrap(),
+            term_min: 6,
+            term_max: 60,
+            annual_rate: entity::Rate::from_scaled(35_000 + i),
+            repayment_methods: vec![entity::RepaymentMethod::Annuity],
+            purposes: vec![entity::LoanPurpose::Planting],
+        };
+        api::products::insert(&server.db, bank.id, terms, entity::ProductStatus::Active)
+            .await
+            .unwrap();
+    }
+    let org = organization::Entity::find()
+        .filter(organization::Column::Name.eq("北庄村股份经济合作社"))
+        .one(&server.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let today = api::db::today();
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let now = api::db::now();
+        let id = uuid::Uuid::now_v7();
+        asset::Entity::insert(asset::ActiveModel::from(asset::Model {
+            id,
+            organization_id: org.id,
+            kind: entity::AssetKind::LandManagementRight,
+            name: format!("基准地块{i}"),
+            region_code: org.region_code.clone(),
+            address: "北庄村".into(),
+            quantity: "10".parse().unwrap(),
+            unit: "亩".into(),
+            certificate_no: Some(format!("BENCH-{i}")),
+            head_count: None,
+            ear_tags: None,
+            right_start: chrono::NaiveDate::from_ymd_opt(2020, 1, 1),
+            right_end: chrono::NaiveDate::from_ymd_opt(2045, 1, 1),
+            acquisition_cost: None,
+            description: String::new(),
+            shareholding_id: None,
+            verification: Verification::Verified,
+            verification_note: None,
+            verified_by: None,
+            verified_at: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }))
+        .exec_without_returning(&server.db)
+        .await
+        .unwrap();
+        let admin = entity::user::Entity::find()
+            .filter(entity::user::Column::Mobile.eq(ADMIN.0))
+            .one(&server.db)
+            .await
+            .unwrap()
+            .unwrap();
+        asset_valuation::Entity::insert(asset_valuation::ActiveModel::from(
+            asset_valuation::Model {
+                id: uuid::Uuid::now_v7(),
+                asset_id: id,
+                value: "80000".parse().unwrap(),
+                method: entity::ValuationMethod::Market,
+                appraiser: "评估所".into(),
+                appraisal_date: today - chrono::Duration::days(10),
+                valid_until: today + chrono::Duration::days(300),
+                created_by: admin.id,
+                created_at: now,
+            },
+        ))
+        .exec_without_returning(&server.db)
+        .await
+        .unwrap();
+        ids.push(id.to_string());
+    }
+    ids
+}
+
 #[tokio::main]
 async fn main() {
     let server = start("main").await;
@@ -172,6 +275,29 @@ async fn main() {
                 .bytes()
                 .await
                 .unwrap();
+        })
+        .await,
+    );
+
+    // Quoting: 200 active products against 20 verified, valued assets.
+    let assets = quote_fixture(&server).await;
+    let operator = server
+        .token_of("13800138010", api::demo::DEMO_PASSWORD)
+        .await;
+    let body = json!({"amount": "200000.00", "term_months": 36, "asset_ids": assets, "purpose": "planting"});
+    report(
+        "POST /matching/quote (200 products x 20 assets)",
+        time(50, |_| async {
+            let reply = server
+                .client
+                .post(format!("{}/matching/quote", server.base))
+                .bearer_auth(&operator)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), 200);
+            reply.bytes().await.unwrap();
         })
         .await,
     );
