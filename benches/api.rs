@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 const ADMIN: (&str, &str) = ("13800000001", "Bench-pass-2026");
 
 struct Server {
+    /// The PostgreSQL database to drop at the end, with the URL of the server's admin database.
+    postgres: Option<(String, String)>,
     base: String,
     client: reqwest::Client,
     db: sea_orm::DatabaseConnection,
@@ -24,16 +26,20 @@ struct Server {
 
 async fn start(label: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let url = match std::env::var("TEST_DATABASE_URL") {
+    let (url, postgres) = match std::env::var("TEST_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("rc_bench_{label}_{}", uuid::Uuid::now_v7().simple());
             let conn = Database::connect(&admin).await.unwrap();
             conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
                 .unwrap();
-            format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+            let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+            (url, Some((admin, name)))
         }
-        _ => format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),
+        _ => (
+            format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),
+            None,
+        ),
     };
     let settings = Settings {
         bind: "127.0.0.1:0".into(),
@@ -57,6 +63,7 @@ async fn start(label: &str) -> Server {
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());
     tokio::spawn(app.run_until_stopped());
     Server {
+        postgres,
         base,
         client: reqwest::Client::new(),
         db,
@@ -65,6 +72,17 @@ async fn start(label: &str) -> Server {
 }
 
 impl Server {
+    /// Drops the server's PostgreSQL database, if it has one.
+    async fn finish(self) {
+        if let Some((admin, name)) = self.postgres {
+            self.db.close().await.ok();
+            let conn = Database::connect(&admin).await.unwrap();
+            conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await
+                .unwrap();
+        }
+    }
+
     async fn token(&self) -> String {
         self.token_of(ADMIN.0, ADMIN.1).await
     }
@@ -321,6 +339,8 @@ async fn main() {
             .status();
         imports.push(started.elapsed());
         assert_eq!(status, 201);
+        fresh.finish().await;
     }
     report("POST /organizations/import (133 rows)", imports);
+    server.finish().await;
 }

@@ -2,6 +2,7 @@
 //! and never runs twice. The key is claimed in the database before the work starts, so a retry
 //! that arrives while the first is still running is refused (409) on every instance, and the
 //! same key with a different body is refused (422). A failed first attempt frees the key.
+//! Keys are remembered for 24 hours.
 
 use std::future::Future;
 
@@ -16,6 +17,9 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::error::ApiError;
+
+/// How long a key's answer is kept for replay.
+pub const KEPT_FOR: chrono::Duration = chrono::Duration::hours(24);
 
 /// What a successful answer is made of, so that it can be stored and replayed.
 pub struct Answer {

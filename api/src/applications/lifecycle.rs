@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
-use super::{find_visible, view, views};
+use super::{asset_ids_of, find_visible, view};
 use crate::auth::Authorized;
 use crate::auth::permissions::{ApplyForLoans, ReadApplications};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -151,11 +151,7 @@ pub async fn submit(
         if current.status != ApplicationStatus::Draft {
             return Err(ApiError::InvalidState(current.status.as_str()));
         }
-        let asset_ids = views(db, vec![current.clone()])
-            .await?
-            .pop()
-            .map(|v| v.asset_ids)
-            .unwrap_or_default();
+        let asset_ids = asset_ids_of(db, current.id).await?;
         check_submission(db, &current, &asset_ids).await?;
 
         let now = db::now();
@@ -326,11 +322,7 @@ pub async fn matches(
     request: HttpRequest,
 ) -> ApiResult<web::Json<Matches>> {
     let application = find_visible(&state.db, &caller, *id).await?;
-    let asset_ids = views(&state.db, vec![application.clone()])
-        .await?
-        .pop()
-        .map(|v| v.asset_ids)
-        .unwrap_or_default();
+    let asset_ids = asset_ids_of(&state.db, application.id).await?;
     let loan = loan_request(&state.db, &application, &asset_ids).await?;
     let products = matching::product_facts(&state.db, None).await?;
     let evaluations = products

@@ -106,6 +106,21 @@ pub async fn views(
         .collect())
 }
 
+/// The collateral of one application, in a stable order.
+pub async fn asset_ids_of(
+    db: &impl ConnectionTrait,
+    application_id: Uuid,
+) -> Result<Vec<Uuid>, ApiError> {
+    Ok(application_asset::Entity::find()
+        .select_only()
+        .column(application_asset::Column::AssetId)
+        .filter(application_asset::Column::ApplicationId.eq(application_id))
+        .order_by_asc(application_asset::Column::AssetId)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 pub async fn view(
     db: &impl ConnectionTrait,
     row: loan_application::Model,
@@ -513,11 +528,7 @@ async fn update_application(
     if current.status != ApplicationStatus::Draft {
         return Err(ApiError::InvalidState(current.status.as_str()));
     }
-    let current_assets = views(&state.db, vec![current.clone()])
-        .await?
-        .pop()
-        .map(|v| v.asset_ids)
-        .unwrap_or_default();
+    let current_assets = asset_ids_of(&state.db, current.id).await?;
     let draft = check_draft(
         &state.db,
         current.organization_id,

@@ -242,6 +242,37 @@ impl ProductRequest {
     }
 }
 
+/// A change to some of a product's terms; what is left out stays as it is.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct ProductPatch {
+    pub name: Option<String>,
+    /// Replaces the whole list.
+    pub collateral: Option<Vec<Collateral>>,
+    pub amount_min: Option<Money>,
+    pub amount_max: Option<Money>,
+    pub term_min_months: Option<i32>,
+    pub term_max_months: Option<i32>,
+    pub annual_rate: Option<Rate>,
+    pub repayment_methods: Option<Vec<RepaymentMethod>>,
+    pub purposes: Option<Vec<LoanPurpose>>,
+}
+
+impl ProductPatch {
+    fn apply(self, current: ProductView) -> Terms {
+        Terms {
+            name: self.name.map_or(current.name, |n| n.trim().to_owned()),
+            collateral: self.collateral.unwrap_or(current.collateral),
+            amount_min: self.amount_min.unwrap_or(current.amount_min),
+            amount_max: self.amount_max.unwrap_or(current.amount_max),
+            term_min: self.term_min_months.unwrap_or(current.term_min_months),
+            term_max: self.term_max_months.unwrap_or(current.term_max_months),
+            annual_rate: self.annual_rate.unwrap_or(current.annual_rate),
+            repayment_methods: dedup(&self.repayment_methods.unwrap_or(current.repayment_methods)),
+            purposes: dedup(&self.purposes.unwrap_or(current.purposes)),
+        }
+    }
+}
+
 /// Stores a product (as `draft`) with its collateral, in one transaction.
 pub async fn insert(
     db: &DatabaseConnection,
@@ -407,12 +438,12 @@ async fn get_product(
     ))
 }
 
-/// Change a product's terms (`If-Match`). A retired product cannot change (409).
+/// Change some of a product's terms (`If-Match`). A retired product cannot change (409).
 #[utoipa::path(
     tag = "products",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
-    request_body = ProductRequest,
+    request_body = ProductPatch,
     responses(
         (status = 200, body = ProductView, headers(("ETag" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -427,15 +458,15 @@ async fn update_product(
     caller: Authorized<ManageProducts>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: Json<ProductRequest>,
+    body: Json<ProductPatch>,
 ) -> ApiResult<HttpResponse> {
-    let request = body.into_inner()?;
+    let patch = body.into_inner()?;
     let current = find_own(&state.db, &caller, *id).await?;
     if_match.check(current.version)?;
     if current.status == ProductStatus::Retired {
         return Err(ApiError::Conflict("product_retired"));
     }
-    let terms = request.terms();
+    let terms = patch.apply(view(&state.db, current.clone()).await?);
     let errors = check_terms(&terms);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
