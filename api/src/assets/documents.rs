@@ -82,7 +82,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The multipart form of an upload.
+/// The multipart form of an upload, for the OpenAPI document (the handler reads the stream).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct UploadForm {
