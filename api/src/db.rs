@@ -78,6 +78,14 @@ pub fn contains_pattern(needle: &str) -> LikeExpr {
     LikeExpr::new(escaped).escape('\\')
 }
 
+/// True when the statement failed on a foreign key, on either backend.
+pub fn is_foreign_key_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(SqlErr::ForeignKeyConstraintViolation(_))
+    )
+}
+
 /// True when a unique violation names `needle` (a column or index name). SQLite reports
 /// `table.column`, PostgreSQL the constraint name; both contain the column for our indexes.
 pub fn unique_violation_on(err: &DbErr, needle: &str) -> bool {

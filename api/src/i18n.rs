@@ -129,6 +129,10 @@ pub fn problem_title(code: &str, lang: Lang) -> &'static str {
             "This shareholding is registered as an asset",
             "该股权已登记为资产",
         ),
+        "asset_changed" => (
+            "A collateral asset changed while the application was being submitted; try again",
+            "提交过程中抵押资产发生了变化，请重试",
+        ),
         "asset_in_application" => (
             "The asset is named in a loan application and cannot be removed",
             "该资产已用于贷款申请，不能删除",

@@ -2,7 +2,8 @@
 //! and never runs twice. The key is claimed in the database before the work starts, so a retry
 //! that arrives while the first is still running is refused (409) on every instance, and the
 //! same key with a different body is refused (422). A failed first attempt frees the key.
-//! Keys are remembered for 24 hours.
+//! Keys are remembered for 24 hours; a claim left unanswered for 5 minutes (its request died)
+//! is released to the next retry.
 
 use std::future::Future;
 
@@ -11,7 +12,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use entity::idempotency_key;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -20,6 +21,8 @@ use crate::error::ApiError;
 
 /// How long a key's answer is kept for replay.
 pub const KEPT_FOR: chrono::Duration = chrono::Duration::hours(24);
+/// A claim with no answer after this long belongs to a request that died; a retry may take it.
+pub const ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(5);
 
 /// What a successful answer is made of, so that it can be stored and replayed.
 pub struct Answer {
@@ -95,6 +98,21 @@ where
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    let now = db::now();
+    // Expired keys, and claims whose first request died without answering, are let go.
+    idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::UserId.eq(user_id))
+        .filter(
+            Condition::any()
+                .add(idempotency_key::Column::CreatedAt.lt(now - KEPT_FOR))
+                .add(
+                    Condition::all()
+                        .add(idempotency_key::Column::ResponseStatus.is_null())
+                        .add(idempotency_key::Column::CreatedAt.lt(now - ABANDONED_AFTER)),
+                ),
+        )
+        .exec(db)
+        .await?;
     let claim = idempotency_key::Entity::insert(idempotency_key::ActiveModel::from(
         idempotency_key::Model {
             user_id,
@@ -104,7 +122,7 @@ where
             response_status: None,
             response_headers: None,
             response_body: None,
-            created_at: db::now(),
+            created_at: now,
         },
     ))
     .exec_without_returning(db)

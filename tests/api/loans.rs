@@ -725,3 +725,151 @@ async fn products_belong_to_their_bank_and_move_draft_active_retired() {
         .await
         .assert_problem(409, "product_retired");
 }
+
+#[tokio::test]
+async fn what_never_reached_a_bank_stays_hidden_from_it() {
+    let app = spawn_app().await;
+    let loan = setup(&app).await;
+    // A draft that names the bank's product, withdrawn without ever being submitted.
+    let created = app
+        .post("/api/v1/applications")
+        .bearer(&loan.operator)
+        .json(&draft(&loan, "100000.00"))
+        .send()
+        .await;
+    let id = created.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&format!("/api/v1/applications/{id}/withdraw"))
+        .bearer(&loan.operator)
+        .send()
+        .await
+        .assert_status(200);
+    let officer = app.token_for("bank_officer").await;
+    app.get(&format!("/api/v1/applications/{id}"))
+        .bearer(&officer)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/assets/{}", loan.asset))
+        .bearer(&officer)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    let valuation = json!({
+        "value": "1.00", "method": "market", "appraiser": "x",
+        "appraisal_date": today().to_string(), "valid_until": (today() + Duration::days(1)).to_string(),
+    });
+    app.post(&format!("/api/v1/assets/{}/valuations", loan.asset))
+        .bearer(&officer)
+        .json(&valuation)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+
+    // Once pledged to the bank, its officer may appraise it; after withdrawal no longer.
+    let pledged = app
+        .post("/api/v1/applications")
+        .bearer(&loan.operator)
+        .json(&draft(&loan, "100000.00"))
+        .send()
+        .await;
+    let pledged = pledged.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&format!("/api/v1/applications/{pledged}/submit"))
+        .bearer(&loan.operator)
+        .send()
+        .await
+        .assert_status(200);
+    app.post(&format!("/api/v1/assets/{}/valuations", loan.asset))
+        .bearer(&officer)
+        .json(&valuation)
+        .send()
+        .await
+        .assert_status(201);
+    app.post(&format!("/api/v1/applications/{pledged}/withdraw"))
+        .bearer(&loan.operator)
+        .send()
+        .await
+        .assert_status(200);
+    app.get(&format!("/api/v1/applications/{pledged}"))
+        .bearer(&officer)
+        .send()
+        .await
+        .assert_status(200);
+    app.post(&format!("/api/v1/assets/{}/valuations", loan.asset))
+        .bearer(&officer)
+        .json(&valuation)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_product_retired_after_it_was_chosen_cannot_be_submitted_to() {
+    let app = spawn_app().await;
+    let loan = setup(&app).await;
+    let created = app
+        .post("/api/v1/applications")
+        .bearer(&loan.operator)
+        .json(&draft(&loan, "100000.00"))
+        .send()
+        .await;
+    let id = created.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let approver = app.token_for("bank_approver").await;
+    app.post(&format!("/api/v1/products/{}/retire", loan.product))
+        .bearer(&approver)
+        .send()
+        .await
+        .assert_status(200);
+    app.post(&format!("/api/v1/applications/{id}/submit"))
+        .bearer(&loan.operator)
+        .send()
+        .await
+        .assert_fields(&[("product_id", "unknown_product")]);
+    assert_eq!(open_liens(&app).await, 0);
+}
+
+#[tokio::test]
+async fn an_asset_whose_document_resolves_an_application_is_kept() {
+    let app = spawn_app().await;
+    let loan = setup(&app).await;
+    let other = valued_land(&app, &loan.admin, "100000.00").await;
+    let mut body = draft(&loan, "50000.00");
+    body["asset_ids"] = json!([other]);
+    app.post("/api/v1/applications")
+        .bearer(&loan.operator)
+        .json(&body)
+        .send()
+        .await
+        .assert_status(201);
+    // The resolution lives on `loan.asset`, which no application pledges.
+    app.delete(&format!("/api/v1/assets/{}", loan.asset))
+        .bearer(&loan.operator)
+        .send()
+        .await
+        .assert_problem(409, "asset_in_application");
+    app.delete(&format!("/api/v1/assets/{other}"))
+        .bearer(&loan.operator)
+        .send()
+        .await
+        .assert_problem(409, "asset_in_application");
+}
+
+#[tokio::test]
+async fn amounts_are_capped_before_any_arithmetic() {
+    let app = spawn_app().await;
+    let loan = setup(&app).await;
+    app.post("/api/v1/matching/quote")
+        .bearer(&loan.operator)
+        .json(&json!({"amount": "92233720368547758.07", "term_months": 360, "asset_ids": [loan.asset], "purpose": "planting"}))
+        .send()
+        .await
+        .assert_fields(&[("amount", "out_of_range")]);
+}

@@ -7,9 +7,11 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::ETAG;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Months;
-use entity::{ApplicationStatus, LienStatus, lien, loan_application};
+use entity::{
+    ApplicationStatus, LienStatus, ProductStatus, asset, lien, loan_application, loan_product,
+};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 use uuid::Uuid;
 
 use super::{asset_ids_of, find_visible, view};
@@ -89,6 +91,18 @@ async fn check_submission(
     match application.product_id {
         None => errors.push(FieldError::new("product_id", "required")),
         Some(product_id) if !asset_ids.is_empty() => {
+            // Chosen while on offer is not enough: it must still be on offer, on these terms.
+            let chosen = loan_product::Entity::find_by_id(product_id).one(db).await?;
+            match &chosen {
+                Some(p) if p.status == ProductStatus::Active => {
+                    let methods: Vec<entity::RepaymentMethod> =
+                        serde_json::from_str(&p.repayment_methods).unwrap_or_default();
+                    if !methods.contains(&application.repayment_method) {
+                        errors.push(FieldError::new("repayment_method", "method_not_offered"));
+                    }
+                }
+                _ => errors.push(FieldError::new("product_id", "unknown_product")),
+            }
             let products = matching::product_facts(db, Some(product_id)).await?;
             let request = loan_request(db, application, asset_ids).await?;
             if let Some(product) = products.first() {
@@ -152,6 +166,15 @@ pub async fn submit(
             return Err(ApiError::InvalidState(current.status.as_str()));
         }
         let asset_ids = asset_ids_of(db, current.id).await?;
+        // The versions the checks saw: the transaction proves the assets are still those.
+        let checked: Vec<(Uuid, i32)> = asset::Entity::find()
+            .select_only()
+            .column(asset::Column::Id)
+            .column(asset::Column::Version)
+            .filter(asset::Column::Id.is_in(asset_ids.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
         check_submission(db, &current, &asset_ids).await?;
 
         let now = db::now();
@@ -176,7 +199,32 @@ pub async fn submit(
         if moved.rows_affected == 0 {
             drop(txn);
             let now = find_visible(db, &caller, id).await?;
-            return Err(ApiError::InvalidState(now.status.as_str()));
+            return Err(match now.status {
+                // Still a draft, but edited since it was checked.
+                ApplicationStatus::Draft => ApiError::PreconditionFailed,
+                other => ApiError::InvalidState(other.as_str()),
+            });
+        }
+        // Each asset must be as checked; raising its version also makes a concurrent edit of
+        // it fail its own version check.
+        for (asset_id, version) in &checked {
+            let unchanged = asset::Entity::update_many()
+                .col_expr(
+                    asset::Column::Version,
+                    Expr::col(asset::Column::Version).add(1),
+                )
+                .filter(asset::Column::Id.eq(*asset_id))
+                .filter(asset::Column::Version.eq(*version))
+                .exec(&txn)
+                .await?;
+            if unchanged.rows_affected == 0 {
+                drop(txn);
+                // Most often another submission pledged it first; otherwise it was edited.
+                return Err(match first_encumbered(db, &asset_ids, current.id).await {
+                    Ok(taken) => ApiError::AssetEncumbered(taken),
+                    Err(_) => ApiError::Conflict("asset_changed"),
+                });
+            }
         }
         let reserved = lien::Entity::insert_many(asset_ids.iter().map(|asset_id| {
             lien::ActiveModel::from(lien::Model {
@@ -232,7 +280,8 @@ async fn first_encumbered(
         .iter()
         .find(|id| open.iter().any(|l| l.asset_id == **id))
         .copied()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("lien conflict without an open lien")))
+        // The other lien was released in the meantime: a retry may succeed.
+        .ok_or(ApiError::Conflict("asset_encumbered"))
 }
 
 /// States an application may be withdrawn from.
@@ -262,6 +311,9 @@ pub async fn withdraw(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<super::ApplicationView>> {
     let current = find_visible(&state.db, &caller, *id).await?;
+    if !WITHDRAWABLE.contains(&current.status) {
+        return Err(ApiError::InvalidState(current.status.as_str()));
+    }
     let now = db::now();
     let txn = state.db.begin().await?;
     let moved = loan_application::Entity::update_many()
@@ -275,7 +327,8 @@ pub async fn withdraw(
             Expr::col(loan_application::Column::Version).add(1),
         )
         .filter(loan_application::Column::Id.eq(current.id))
-        .filter(loan_application::Column::Status.is_in(WITHDRAWABLE))
+        // The state read is the state recorded as "from".
+        .filter(loan_application::Column::Status.eq(current.status))
         .exec(&txn)
         .await?;
     if moved.rows_affected == 0 {

@@ -141,7 +141,8 @@ pub fn visible_to(caller: &Caller) -> Condition {
         Role::BankOfficer | Role::BankApprover => match caller.user.bank_id {
             Some(bank) => Condition::all()
                 .add(loan_application::Column::BankId.eq(bank))
-                .add(loan_application::Column::Status.ne(ApplicationStatus::Draft)),
+                // Submitted at some time: a draft withdrawn unsent never reached the bank.
+                .add(loan_application::Column::SubmittedAt.is_not_null()),
             None => nothing,
         },
     }
@@ -331,7 +332,15 @@ async fn replace_assets(
             }
         }))
         .exec_without_returning(db)
-        .await?;
+        .await
+        .map_err(|err| {
+            // An asset deleted since it was checked.
+            if db::is_foreign_key_violation(&err) {
+                ApiError::Validation(vec![FieldError::new("asset_ids", "unknown_asset")])
+            } else {
+                err.into()
+            }
+        })?;
     }
     Ok(())
 }

@@ -220,13 +220,27 @@ async fn find_manageable(
     }
 }
 
-/// Whether any application names the asset (its history must stay readable).
-async fn pledged_ever(db: &impl ConnectionTrait, asset_id: Uuid) -> Result<bool, ApiError> {
-    Ok(entity::application_asset::Entity::find()
+/// Whether any application names the asset or one of its documents as its resolution
+/// (that history must stay readable).
+async fn in_any_application(db: &impl ConnectionTrait, asset_id: Uuid) -> Result<bool, ApiError> {
+    let as_collateral = entity::application_asset::Entity::find()
         .filter(entity::application_asset::Column::AssetId.eq(asset_id))
         .one(db)
         .await?
-        .is_some())
+        .is_some();
+    let documents: Vec<Uuid> = entity::asset_document::Entity::find()
+        .select_only()
+        .column(entity::asset_document::Column::Id)
+        .filter(entity::asset_document::Column::AssetId.eq(asset_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let as_resolution = entity::loan_application::Entity::find()
+        .filter(entity::loan_application::Column::ResolutionDocumentId.is_in(documents))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(as_collateral || as_resolution)
 }
 
 fn kind_fields(a: &asset::Model) -> KindFields {
@@ -657,15 +671,23 @@ async fn delete_asset(
     let current = find_manageable(&state.db, AssetScope::of(&caller), *id).await?;
     if_match.check(current.version)?;
     refuse_if_encumbered(&state.db, current.id).await?;
-    if pledged_ever(&state.db, current.id).await? {
+    if in_any_application(&state.db, current.id).await? {
         return Err(ApiError::Conflict("asset_in_application"));
     }
     let keys = documents::storage_keys(&state.db, current.id).await?;
+    // A draft naming the asset at this very moment makes its foreign keys refuse the delete.
     let removed = asset::Entity::delete_many()
         .filter(asset::Column::Id.eq(current.id))
         .filter(asset::Column::Version.eq(current.version))
         .exec(&state.db)
-        .await?;
+        .await
+        .map_err(|err| {
+            if db::is_foreign_key_violation(&err) {
+                ApiError::Conflict("asset_in_application")
+            } else {
+                err.into()
+            }
+        })?;
     if removed.rows_affected == 0 {
         return Err(ApiError::PreconditionFailed);
     }

@@ -13,7 +13,7 @@ use super::find_visible;
 use crate::auth::Authorized;
 use crate::auth::permissions::{AppraiseAssets, ReadAssets};
 use crate::domain::parse_name;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
 use crate::pagination::{Page, PageParams};
 use crate::scope::AssetScope;
@@ -89,7 +89,14 @@ pub async fn add_valuation(
     body: Json<ValuationRequest>,
 ) -> ApiResult<HttpResponse> {
     let r = body.into_inner()?;
-    let asset = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
+    let scope = AssetScope::of(&caller);
+    let asset = find_visible(&state.db, scope, *id).await?;
+    // An officer appraises only what is pledged to the bank now.
+    if let AssetScope::Bank(bank) = scope
+        && !pledged_to(&state.db, asset.id, bank).await?
+    {
+        return Err(ApiError::NotFound);
+    }
     let today = db::today();
     let (value, appraiser, appraisal_date, valid_until) = validate!(
         value = parse_value(r.value),
@@ -120,6 +127,28 @@ pub async fn add_valuation(
         .exec_without_returning(&state.db)
         .await?;
     Ok(HttpResponse::Created().json(ValuationView::from(model)))
+}
+
+/// Whether the asset carries an open lien for an application to `bank`.
+async fn pledged_to(
+    db: &impl sea_orm::ConnectionTrait,
+    asset_id: Uuid,
+    bank: Uuid,
+) -> Result<bool, ApiError> {
+    let applications: Vec<Uuid> = entity::lien::Entity::find()
+        .select_only()
+        .column(entity::lien::Column::ApplicationId)
+        .filter(entity::lien::Column::AssetId.eq(asset_id))
+        .filter(entity::lien::Column::Status.is_in(super::OPEN_LIENS))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(entity::loan_application::Entity::find()
+        .filter(entity::loan_application::Column::Id.is_in(applications))
+        .filter(entity::loan_application::Column::BankId.eq(bank))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// An asset's appraisals, newest first.

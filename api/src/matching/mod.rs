@@ -229,8 +229,12 @@ pub struct QuoteRequest {
     pub repayment_method: Option<RepaymentMethod>,
 }
 
+/// The largest amount anyone may ask for or offer: one trillion CNY, far above any rural loan
+/// and far below where schedule arithmetic could overflow.
+pub const MAX_AMOUNT: Money = Money::from_fen(100_000_000_000_000);
+
 pub fn parse_amount(amount: Money) -> Result<Money, &'static str> {
-    if amount.fen() > 0 {
+    if amount.fen() > 0 && amount <= MAX_AMOUNT {
         Ok(amount)
     } else {
         Err("out_of_range")

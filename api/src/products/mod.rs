@@ -182,6 +182,8 @@ pub fn check_terms(t: &Terms) -> Vec<FieldError> {
     }
     if t.amount_max < t.amount_min {
         errors.push(FieldError::new("amount_max", "below_minimum"));
+    } else if t.amount_max > crate::matching::MAX_AMOUNT {
+        errors.push(FieldError::new("amount_max", "out_of_range"));
     }
     if t.term_min < 1 || t.term_min > 360 {
         errors.push(FieldError::new("term_min_months", "out_of_range"));
