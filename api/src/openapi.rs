@@ -48,6 +48,36 @@ impl Modify for BearerAuth {
     }
 }
 
+/// OpenAPI requires a description on every response; where a handler gives none, the status's
+/// reason phrase ("OK", "Not Found") stands in.
+pub fn describe_responses(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
+                        .and_then(|code| code.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_owned();
+                }
+            }
+        }
+    }
+}
+
 /// The full document, as served at `/api-docs/openapi.json` and committed in `docs/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
     crate::startup::api_routes_document()

@@ -49,11 +49,12 @@ fn configure_routes(cfg: &mut ServiceConfig) {
 }
 
 pub fn api_routes_document() -> utoipa::openapi::OpenApi {
-    let (_, document) = App::new()
+    let (_, mut document) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(configure_routes)
         .split_for_parts();
+    crate::openapi::describe_responses(&mut document);
     document
 }
 
