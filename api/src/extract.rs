@@ -135,6 +135,19 @@ pub fn etag(version: i32) -> (header::HeaderName, String) {
     (header::ETAG, format!("\"{version}\""))
 }
 
+/// 201 for a new object: its `Location` (`/api/v1/{collection}/{id}`), its ETag, its body.
+pub fn created<T: serde::Serialize>(
+    collection: &str,
+    id: impl std::fmt::Display,
+    version: i32,
+    body: &T,
+) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/{collection}/{id}")))
+        .insert_header(etag(version))
+        .json(body)
+}
+
 /// A response with a body and the object's ETag.
 pub fn with_etag<T: serde::Serialize>(
     status: actix_web::http::StatusCode,

@@ -8,7 +8,6 @@ mod valuations;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
@@ -32,7 +31,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageAssets, ReadAssets, VerifyAssets};
 use crate::domain::{RegionCode, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, etag, with_etag};
+use crate::extract::{IfMatch, Json, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::{AssetScope, acting_organization};
 use crate::state::AppState;
@@ -430,10 +429,13 @@ async fn create_asset(
         .exec_without_returning(&state.db)
         .await
         .map_err(conflict)?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/assets/{}", model.id)))
-        .insert_header(etag(model.version))
-        .json(view(&state.db, model).await?))
+    let (id, version) = (model.id, model.version);
+    Ok(created(
+        "assets",
+        id,
+        version,
+        &view(&state.db, model).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

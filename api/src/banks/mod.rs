@@ -1,7 +1,6 @@
 //! Banks, their branches, and the regions each serves (a county code serves all beneath it).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use entity::{bank, bank_branch, bank_region};
@@ -19,7 +18,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageBanks, ReadBanks};
 use crate::domain::{RegionCode, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, etag, with_etag};
+use crate::extract::{IfMatch, Json, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::{db, regions, validate};
@@ -178,11 +177,9 @@ async fn create_bank(
         name = parse_name(&request.name, 128),
         code = parse_bank_code(&request.code),
     )?;
-    let created = insert(&state.db, name, code).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/banks/{}", created.id)))
-        .insert_header(etag(created.version))
-        .json(view(&state.db, created).await?))
+    let bank = insert(&state.db, name, code).await?;
+    let (id, version) = (bank.id, bank.version);
+    Ok(created("banks", id, version, &view(&state.db, bank).await?))
 }
 
 pub async fn insert(

@@ -4,7 +4,6 @@
 //! transaction that inserts the shareholding, so concurrent additions cannot both pass.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use entity::{EquityKind, HolderType, Percentage, equity_entity, shareholding};
@@ -22,7 +21,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageAssets, ReadAssets};
 use crate::domain::{Uscc, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, etag, with_etag};
+use crate::extract::{IfMatch, Json, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::{AssetScope, acting_organization};
 use crate::state::AppState;
@@ -162,10 +161,12 @@ async fn create_entity(
     equity_entity::Entity::insert(equity_entity::ActiveModel::from(model.clone()))
         .exec_without_returning(&state.db)
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/equity-entities/{}", model.id)))
-        .insert_header(etag(model.version))
-        .json(EquityEntityView::from(model)))
+    Ok(created(
+        "equity-entities",
+        model.id,
+        model.version,
+        &EquityEntityView::from(model.clone()),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

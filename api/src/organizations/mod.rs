@@ -7,7 +7,6 @@ mod incomes;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use entity::{OrganizationStatus, RegionLevel, Role, organization, region};
@@ -27,7 +26,7 @@ use crate::auth::permissions::{EditOrganization, ManageOrganizations, ReadOrgani
 use crate::auth::{Authorized, Caller};
 use crate::domain::{Mobile, RegionCode, Uscc, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, etag, with_etag};
+use crate::extract::{IfMatch, Json, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::{banks, db, regions, validate};
@@ -263,10 +262,13 @@ async fn create_organization(
         .exec_without_returning(&state.db)
         .await
         .map_err(conflict)?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/organizations/{}", model.id)))
-        .insert_header(etag(model.version))
-        .json(view(&state.db, model).await?))
+    let (id, version) = (model.id, model.version);
+    Ok(created(
+        "organizations",
+        id,
+        version,
+        &view(&state.db, model).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use entity::{
@@ -26,7 +25,7 @@ use crate::auth::{Authorized, Caller};
 use crate::db;
 use crate::domain::parse_name;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, etag, with_etag};
+use crate::extract::{IfMatch, Json, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -352,11 +351,14 @@ async fn create_product(
         return Err(ApiError::Validation(errors));
     }
     let bank_id = caller.user.bank_id.ok_or(ApiError::Forbidden)?;
-    let created = insert(&state.db, bank_id, terms, ProductStatus::Draft).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/products/{}", created.id)))
-        .insert_header(etag(created.version))
-        .json(view(&state.db, created).await?))
+    let product = insert(&state.db, bank_id, terms, ProductStatus::Draft).await?;
+    let (id, version) = (product.id, product.version);
+    Ok(created(
+        "products",
+        id,
+        version,
+        &view(&state.db, product).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -3,7 +3,6 @@
 mod rules;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use entity::{Money, Role, UserStatus, user};
@@ -24,7 +23,7 @@ use crate::auth::permissions::{ManageUsers, ReadUsers};
 use crate::auth::{Authorized, password, sessions};
 use crate::domain::{Mobile, NewPassword, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, parse_json, with_etag};
+use crate::extract::{IfMatch, Json, created, parse_json, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::{db, validate};
@@ -130,7 +129,7 @@ async fn create_user(
     let binding_errors = binding_errors(&state.db, request.role, &binding).await?;
     let (mobile, display_name, password) = with_more_errors(parsed, binding_errors)?;
     let hash = password::hash(password.secret().clone()).await?;
-    let created = insert(
+    let user = insert(
         &state.db,
         NewUser {
             mobile,
@@ -141,10 +140,12 @@ async fn create_user(
         },
     )
     .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/users/{}", created.id)))
-        .insert_header(crate::extract::etag(created.version))
-        .json(UserView::from(&created)))
+    Ok(created(
+        "users",
+        user.id,
+        user.version,
+        &UserView::from(&user),
+    ))
 }
 
 pub struct NewUser {
