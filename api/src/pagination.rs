@@ -80,6 +80,23 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// The same page with its rows turned into views by one batch call (the features' `views`
+    /// functions read what the rows refer to for all of them at once).
+    pub async fn map_items<U, E, Fut>(
+        self,
+        to_views: impl FnOnce(Vec<T>) -> Fut,
+    ) -> Result<Page<U>, E>
+    where
+        Fut: std::future::Future<Output = Result<Vec<U>, E>>,
+    {
+        Ok(Page {
+            items: to_views(self.items).await?,
+            next_cursor: self.next_cursor,
+        })
+    }
+}
+
 fn encode<K: Serialize>(key: &K) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
 }

@@ -477,11 +477,10 @@ async fn list_applications(
         query = query.filter(loan_application::Column::OrganizationId.eq(org));
     }
     let rows = query.limit(limit + 1).all(&state.db).await?;
-    let page = Page::from_rows(rows, limit, |a| a.id, |a| a);
-    Ok(web::Json(Page {
-        items: views(&state.db, page.items).await?,
-        next_cursor: page.next_cursor,
-    }))
+    let page = Page::from_rows(rows, limit, |a| a.id, |a| a)
+        .map_items(|items| views(&state.db, items))
+        .await?;
+    Ok(web::Json(page))
 }
 
 /// One application.

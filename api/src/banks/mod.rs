@@ -226,11 +226,10 @@ async fn list_banks(
         query = query.filter(bank::Column::Id.gt(after));
     }
     let rows = query.limit(limit + 1).all(&state.db).await?;
-    let page = Page::from_rows(rows, limit, |b| b.id, |b| b);
-    Ok(web::Json(Page {
-        items: views(&state.db, page.items).await?,
-        next_cursor: page.next_cursor,
-    }))
+    let page = Page::from_rows(rows, limit, |b| b.id, |b| b)
+        .map_items(|items| views(&state.db, items))
+        .await?;
+    Ok(web::Json(page))
 }
 
 /// One bank with its branches and served regions.

@@ -335,11 +335,10 @@ async fn list_organizations(
         );
     }
     let rows = query.limit(limit + 1).all(&state.db).await?;
-    let page = Page::from_rows(rows, limit, |o| (o.region_code.clone(), o.id), |o| o);
-    Ok(web::Json(Page {
-        items: views(&state.db, page.items).await?,
-        next_cursor: page.next_cursor,
-    }))
+    let page = Page::from_rows(rows, limit, |o| (o.region_code.clone(), o.id), |o| o)
+        .map_items(|items| views(&state.db, items))
+        .await?;
+    Ok(web::Json(page))
 }
 
 /// One organization (404 when it is another tenant's).

@@ -410,11 +410,10 @@ async fn list_products(
         );
     }
     let rows = query.limit(limit + 1).all(&state.db).await?;
-    let page = Page::from_rows(rows, limit, |p| p.id, |p| p);
-    Ok(web::Json(Page {
-        items: views(&state.db, page.items).await?,
-        next_cursor: page.next_cursor,
-    }))
+    let page = Page::from_rows(rows, limit, |p| p.id, |p| p)
+        .map_items(|items| views(&state.db, items))
+        .await?;
+    Ok(web::Json(page))
 }
 
 /// One product.
