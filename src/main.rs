@@ -1,9 +1,12 @@
 //! `rural-collateral`: the command line that migrates the database and serves the API.
 
+use std::process::ExitCode;
+
 use anyhow::Context;
 use api::startup::prepare;
 use api::{Application, Settings, db, demo, telemetry};
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 
 #[derive(Parser)]
 #[command(
@@ -33,8 +36,21 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // The cause chain, outermost first, one per line; never a backtrace before it.
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Openapi = cli.command {
         println!("{}", api::openapi::document().to_pretty_json()?);
         return Ok(());
@@ -52,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await.context("server failed")?;
         }
         Command::Migrate => {
-            let db = db::connect(&settings.database_url()).await?;
+            let db = db::connect(settings.database_url().expose_secret()).await?;
             db::migrate(&db).await?;
             tracing::info!("migrations applied");
         }

@@ -1,15 +1,23 @@
 //! Typed configuration: defaults, then an optional `config.toml`, then environment variables.
 //!
-//! | key            | environment          | default                               |
-//! |----------------|----------------------|---------------------------------------|
-//! | bind           | `APP_BIND`           | `127.0.0.1:8080`                      |
-//! | database_url   | `DATABASE_URL`       | SQLite file `<data_dir>/rural-collateral.db` |
-//! | data_dir       | `APP_DATA_DIR`       | `./data`                              |
-//! | jwt_secret     | `APP_JWT_SECRET`     | generated once, kept in `<data_dir>/jwt_secret` |
-//! | admin_mobile   | `APP_ADMIN_MOBILE`   | none                                  |
-//! | admin_password | `APP_ADMIN_PASSWORD` | none                                  |
-//! | log_format     | `APP_LOG_FORMAT`     | `json` (`pretty` for humans)          |
-//! | storage_url    | `APP_STORAGE_URL`    | documents in `<data_dir>/documents`   |
+//! | key                      | environment                    | default                                      |
+//! |--------------------------|--------------------------------|----------------------------------------------|
+//! | bind                     | `APP_BIND`                     | `127.0.0.1:8080`                             |
+//! | database_url             | `DATABASE_URL`                 | SQLite file `<data_dir>/rural-collateral.db` |
+//! | data_dir                 | `APP_DATA_DIR`                 | `./data`                                     |
+//! | jwt_secret               | `APP_JWT_SECRET`               | generated once, kept in `<data_dir>/jwt_secret` |
+//! | admin_mobile             | `APP_ADMIN_MOBILE`             | none                                         |
+//! | admin_password           | `APP_ADMIN_PASSWORD`           | none (generated and printed once)            |
+//! | log_format               | `APP_LOG_FORMAT`               | `json` (`pretty` for humans)                 |
+//! | storage_url              | `APP_STORAGE_URL`              | documents in `<data_dir>/documents`          |
+//! | metrics                  | `APP_METRICS`                  | `main` (`off`, or an address of its own)     |
+//! | trust_proxy_headers      | `APP_TRUST_PROXY_HEADERS`      | `false`                                      |
+//! | login_rate_per_address   | `APP_LOGIN_RATE_PER_ADDRESS`   | `30` sign-ins a minute                       |
+//! | refresh_rate_per_address | `APP_REFRESH_RATE_PER_ADDRESS` | `60` refreshes a minute                      |
+//! | body_timeout_secs        | `APP_BODY_TIMEOUT_SECS`        | `60`                                         |
+//!
+//! Text settings are read from the environment verbatim: a mobile number, an all-digit password
+//! or secret stays the string it is (figment's environment provider would make it a number).
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +31,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub bind: String,
-    pub database_url: Option<String>,
+    /// Kept secret: a PostgreSQL URL may carry a password.
+    pub database_url: Option<SecretString>,
     pub data_dir: PathBuf,
     pub jwt_secret: Option<SecretString>,
     pub admin_mobile: Option<String>,
@@ -33,6 +42,59 @@ pub struct Settings {
     /// Where documents are stored (`s3://bucket/prefix`); the data dir when absent.
     #[serde(default)]
     pub storage_url: Option<String>,
+    /// Where Prometheus scrapes `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsEndpoint,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    #[serde(default)]
+    pub trust_proxy_headers: bool,
+    /// Sign-ins per client address and minute.
+    #[serde(default = "defaults::login_rate")]
+    pub login_rate_per_address: u32,
+    /// Token refreshes per client address and minute.
+    #[serde(default = "defaults::refresh_rate")]
+    pub refresh_rate_per_address: u32,
+    /// Seconds a client has to send a request body (and an upload), else 408.
+    #[serde(default = "defaults::body_timeout")]
+    pub body_timeout_secs: u64,
+}
+
+mod defaults {
+    pub const BIND: &str = "127.0.0.1:8080";
+    pub const DATA_DIR: &str = "./data";
+
+    pub fn login_rate() -> u32 {
+        30
+    }
+
+    pub fn refresh_rate() -> u32 {
+        60
+    }
+
+    pub fn body_timeout() -> u64 {
+        60
+    }
+}
+
+impl Default for Settings {
+    /// The embedded default: what `Settings::load` gives with no file and no environment.
+    fn default() -> Self {
+        Settings {
+            bind: defaults::BIND.into(),
+            database_url: None,
+            data_dir: defaults::DATA_DIR.into(),
+            jwt_secret: None,
+            admin_mobile: None,
+            admin_password: None,
+            log_format: LogFormat::default(),
+            storage_url: None,
+            metrics: MetricsEndpoint::default(),
+            trust_proxy_headers: false,
+            login_rate_per_address: defaults::login_rate(),
+            refresh_rate_per_address: defaults::refresh_rate(),
+            body_timeout_secs: defaults::body_timeout(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -42,6 +104,44 @@ pub enum LogFormat {
     Json,
     Pretty,
 }
+
+/// `main` serves `/metrics` on the API's own address, `off` nowhere, anything else is an address
+/// of its own (e.g. `0.0.0.0:9090`, reachable by the scraper but not published).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MetricsEndpoint {
+    #[default]
+    Main,
+    Off,
+    Separate(String),
+}
+
+impl<'de> Deserialize<'de> for MetricsEndpoint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Ok(match raw.trim() {
+            "" | "main" => MetricsEndpoint::Main,
+            "off" => MetricsEndpoint::Off,
+            address => MetricsEndpoint::Separate(address.to_owned()),
+        })
+    }
+}
+
+/// Settings whose values are text, with the environment variable each is read from verbatim.
+const TEXT_SETTINGS: [(&str, &str); 9] = [
+    ("bind", "APP_BIND"),
+    ("database_url", "DATABASE_URL"),
+    ("data_dir", "APP_DATA_DIR"),
+    ("jwt_secret", "APP_JWT_SECRET"),
+    ("admin_mobile", "APP_ADMIN_MOBILE"),
+    ("admin_password", "APP_ADMIN_PASSWORD"),
+    ("log_format", "APP_LOG_FORMAT"),
+    ("storage_url", "APP_STORAGE_URL"),
+    ("metrics", "APP_METRICS"),
+];
+
+/// The JWT secret the old `docker-compose.yml` shipped: public, so never accepted.
+const PUBLISHED_EXAMPLE_SECRET: &str = "change-me-to-a-long-random-secret-0123456789";
+const MIN_SECRET_LEN: usize = 32;
 
 /// The defaults as a serialisable layer for figment (secrets have no default).
 #[derive(Serialize)]
@@ -53,33 +153,66 @@ struct Defaults {
 impl Settings {
     /// Defaults → `config.toml` in the working directory (if present) → `APP_*` and `DATABASE_URL`.
     pub fn load() -> anyhow::Result<Self> {
-        Figment::from(Serialized::defaults(Defaults {
-            bind: "127.0.0.1:8080",
-            data_dir: "./data",
+        let text_keys: Vec<&str> = TEXT_SETTINGS.iter().map(|(key, _)| *key).collect();
+        let mut figment = Figment::from(Serialized::defaults(Defaults {
+            bind: defaults::BIND,
+            data_dir: defaults::DATA_DIR,
         }))
         .merge(Toml::file("config.toml"))
-        .merge(Env::prefixed("APP_"))
-        .merge(Env::raw().only(&["DATABASE_URL"]))
-        .extract()
-        .context("invalid configuration")
+        .merge(Env::prefixed("APP_").filter(move |key| !text_keys.contains(&key.as_str())));
+        for (key, variable) in TEXT_SETTINGS {
+            match std::env::var(variable) {
+                Ok(value) => figment = figment.merge(Serialized::default(key, value)),
+                Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    anyhow::bail!("{variable} is not valid UTF-8")
+                }
+            }
+        }
+        let settings: Settings = figment.extract().context("invalid configuration")?;
+        Ok(settings.without_blanks())
+    }
+
+    /// An empty value (`APP_ADMIN_PASSWORD=` in a compose file) means "not set".
+    fn without_blanks(mut self) -> Self {
+        fn blank(value: &str) -> bool {
+            value.trim().is_empty()
+        }
+        self.database_url = self.database_url.filter(|url| !blank(url.expose_secret()));
+        self.jwt_secret = self.jwt_secret.filter(|s| !blank(s.expose_secret()));
+        self.admin_mobile = self.admin_mobile.filter(|m| !blank(m));
+        self.admin_password = self.admin_password.filter(|p| !blank(p.expose_secret()));
+        self.storage_url = self.storage_url.filter(|u| !blank(u));
+        self
     }
 
     /// The database to use: `DATABASE_URL`, or the embedded SQLite file in the data directory.
-    pub fn database_url(&self) -> String {
+    pub fn database_url(&self) -> SecretString {
         match &self.database_url {
-            Some(url) if !url.trim().is_empty() => url.clone(),
-            _ => format!(
+            Some(url) if !url.expose_secret().trim().is_empty() => url.clone(),
+            _ => SecretString::from(format!(
                 "sqlite://{}?mode=rwc",
                 self.data_dir.join("rural-collateral.db").display()
-            ),
+            )),
         }
     }
 
     /// The configured JWT secret, or the one generated on first start and kept in the data dir.
+    /// A short or published secret is refused: anyone could forge tokens with it.
     pub fn resolve_jwt_secret(&self) -> anyhow::Result<SecretString> {
         if let Some(secret) = &self.jwt_secret
             && !secret.expose_secret().is_empty()
         {
+            let value = secret.expose_secret();
+            if value == PUBLISHED_EXAMPLE_SECRET {
+                anyhow::bail!(
+                    "APP_JWT_SECRET is the published example value; set a long random secret \
+                     (e.g. `openssl rand -hex 32`) or leave it unset to have one generated"
+                );
+            }
+            if value.chars().count() < MIN_SECRET_LEN {
+                anyhow::bail!("APP_JWT_SECRET must be at least {MIN_SECRET_LEN} characters");
+            }
             return Ok(secret.clone());
         }
         load_or_create_secret(&self.data_dir.join("jwt_secret"))
@@ -123,24 +256,88 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return figment::Error
 mod tests {
     use super::*;
 
     #[test]
     fn debug_output_hides_secrets() {
         let settings = Settings {
-            bind: "127.0.0.1:0".into(),
-            database_url: None,
-            data_dir: "./data".into(),
+            database_url: Some(SecretString::from("postgres://app:pg-pass-123@db/rc")),
             jwt_secret: Some(SecretString::from("super-secret-key")),
             admin_mobile: Some("13800000000".into()),
             admin_password: Some(SecretString::from("hunter2hunter2")),
-            log_format: LogFormat::Json,
-            storage_url: None,
+            ..Settings::default()
         };
         let debug = format!("{settings:?}");
         assert!(!debug.contains("super-secret-key"));
         assert!(!debug.contains("hunter2hunter2"));
+        assert!(!debug.contains("pg-pass-123"));
+    }
+
+    #[test]
+    fn text_settings_from_the_environment_stay_text() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("APP_ADMIN_MOBILE", "13800000000");
+            jail.set_env("APP_ADMIN_PASSWORD", "00012345678");
+            jail.set_env("APP_JWT_SECRET", "0123456789012345678901234567890123456789");
+            jail.set_env("APP_BIND", "0.0.0.0:8080");
+            jail.set_env("APP_LOGIN_RATE_PER_ADDRESS", "7");
+            jail.set_env("APP_TRUST_PROXY_HEADERS", "true");
+            jail.set_env("APP_STORAGE_URL", "");
+            let settings = Settings::load().map_err(|e| e.to_string())?;
+            assert_eq!(settings.admin_mobile.as_deref(), Some("13800000000"));
+            assert_eq!(
+                settings.admin_password.as_ref().map(|p| p.expose_secret()),
+                Some("00012345678")
+            );
+            assert_eq!(settings.bind, "0.0.0.0:8080");
+            assert_eq!(settings.login_rate_per_address, 7);
+            assert!(settings.trust_proxy_headers);
+            assert_eq!(settings.storage_url, None);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn config_file_then_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "config.toml",
+                "bind = \"127.0.0.1:9000\"\nadmin_mobile = \"13900000000\"\nmetrics = \"off\"\n",
+            )?;
+            jail.set_env("APP_BIND", "127.0.0.1:9001");
+            let settings = Settings::load().map_err(|e| e.to_string())?;
+            assert_eq!(settings.bind, "127.0.0.1:9001");
+            assert_eq!(settings.admin_mobile.as_deref(), Some("13900000000"));
+            assert_eq!(settings.metrics, MetricsEndpoint::Off);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn refuses_short_and_published_secrets() {
+        for bad in [PUBLISHED_EXAMPLE_SECRET, "short-secret"] {
+            let settings = Settings {
+                jwt_secret: Some(SecretString::from(bad)),
+                ..Settings::default()
+            };
+            assert!(settings.resolve_jwt_secret().is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn metrics_endpoint_forms() {
+        let parse = |raw: &str| {
+            serde_json::from_value::<MetricsEndpoint>(serde_json::Value::String(raw.into()))
+                .unwrap()
+        };
+        assert_eq!(parse("main"), MetricsEndpoint::Main);
+        assert_eq!(parse("off"), MetricsEndpoint::Off);
+        assert_eq!(
+            parse("0.0.0.0:9090"),
+            MetricsEndpoint::Separate("0.0.0.0:9090".into())
+        );
     }
 
     #[test]

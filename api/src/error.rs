@@ -44,6 +44,17 @@ pub enum ApiError {
     AccountDisabled,
     #[error("forbidden")]
     Forbidden,
+    /// The password was set by an admin and must be changed first.
+    #[error("password change required")]
+    PasswordChangeRequired,
+    /// An admin tried to reset its own password (only `/me/password`, with the current one).
+    #[error("own password reset")]
+    OwnPasswordReset,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// The request body did not arrive in time.
+    #[error("request body timed out")]
+    RequestTimeout,
     #[error("not found")]
     NotFound,
     /// A rule about the current state of things; the code names which.
@@ -147,6 +158,10 @@ impl ApiError {
             ApiError::AccountLocked { .. } => "account_locked",
             ApiError::AccountDisabled => "account_disabled",
             ApiError::Forbidden => "forbidden",
+            ApiError::PasswordChangeRequired => "password_change_required",
+            ApiError::OwnPasswordReset => "own_password_reset",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::NotFound => "not_found",
             ApiError::Conflict(code) => code,
             ApiError::InvalidState(_) => "invalid_state",
@@ -231,7 +246,12 @@ impl ResponseError for ApiError {
             | ApiError::InvalidCredentials
             | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
             ApiError::AccountLocked { .. } => StatusCode::LOCKED,
-            ApiError::AccountDisabled | ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::AccountDisabled
+            | ApiError::Forbidden
+            | ApiError::PasswordChangeRequired
+            | ApiError::OwnPasswordReset => StatusCode::FORBIDDEN,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_)
             | ApiError::InvalidState(_)
@@ -257,6 +277,16 @@ impl ResponseError for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        if let ApiError::RequestTimeout = self {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }
@@ -276,6 +306,7 @@ fn code_for_status(status: StatusCode) -> &'static str {
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::SERVICE_UNAVAILABLE => "service_unavailable",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
         s if s.is_client_error() => "bad_request",
         _ => "internal_error",
     }

@@ -77,6 +77,19 @@ pub fn problem_title(code: &str, lang: Lang) -> &'static str {
         ),
         "account_disabled" => ("This account is disabled", "账号已停用"),
         "forbidden" => ("Your role may not do this", "当前角色无权执行此操作"),
+        "password_change_required" => (
+            "Change your password first (POST /api/v1/me/password)",
+            "请先修改密码（POST /api/v1/me/password）",
+        ),
+        "own_password_reset" => (
+            "Change your own password with the current one (POST /api/v1/me/password)",
+            "本人密码只能凭当前密码修改（POST /api/v1/me/password）",
+        ),
+        "rate_limited" => (
+            "Too many requests from this address: try again later",
+            "该地址请求过于频繁，请稍后再试",
+        ),
+        "request_timeout" => ("The request body did not arrive in time", "请求体接收超时"),
         "not_found" => ("Not found", "资源不存在"),
         "method_not_allowed" => ("Method not allowed", "不支持该请求方法"),
         "mobile_taken" => (

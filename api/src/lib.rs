@@ -23,6 +23,7 @@ pub mod health;
 pub mod i18n;
 pub mod idempotency;
 pub mod matching;
+pub mod middleware;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;
@@ -35,6 +36,7 @@ pub mod state;
 pub mod stats;
 pub mod storage;
 pub mod telemetry;
+pub mod throttle;
 pub mod users;
 
 pub use config::Settings;

@@ -2,30 +2,34 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::ErrorHandlers;
+use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use crate::auth::guard::AddressLimits;
 use crate::auth::password;
 use crate::auth::tokens::TokenKeys;
-use crate::config::Settings;
+use crate::config::{MetricsEndpoint, Settings};
 use crate::error::{ApiError, render_problem, request_id};
 use crate::extract::{JSON_LIMIT, path_config, query_config};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
+use crate::throttle::{self, Limit};
 use crate::{
-    applications, assets, auth, banks, bootstrap, db, equity, health, matching, organizations,
-    products, regions, stats, storage, users,
+    applications, assets, auth, banks, bootstrap, db, equity, health, matching, middleware,
+    organizations, products, regions, stats, storage, users,
 };
 
 /// Every route of the service, for the server and for the OpenAPI document alike.
@@ -60,7 +64,7 @@ pub fn api_routes_document() -> utoipa::openapi::OpenApi {
 
 /// Connects, applies migrations and makes sure an admin exists: everything before serving.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let db = db::connect(&settings.database_url()).await?;
+    let db = db::connect(settings.database_url().expose_secret()).await?;
     db::migrate(&db).await?;
     bootstrap::ensure_admin(&db, settings).await?;
     Ok(db)
@@ -69,6 +73,8 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 pub struct Application {
     port: u16,
     server: Server,
+    metrics_server: Option<Server>,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -83,19 +89,35 @@ impl Application {
         let secret = settings.resolve_jwt_secret()?;
         let dummy_hash = tokio::task::spawn_blocking(password::dummy_hash).await??;
         let state = web::Data::new(AppState {
-            db,
+            db: db.clone(),
             tokens: TokenKeys::new(&secret),
             dummy_hash: Arc::from(dummy_hash),
             store: storage::open(&settings)?,
+            body_timeout: Duration::from_secs(settings.body_timeout_secs.max(1)),
+            limits: AddressLimits {
+                login: Limit::per_minute(settings.login_rate_per_address),
+                refresh: Limit::per_minute(settings.refresh_rate_per_address),
+                trust_proxy_headers: settings.trust_proxy_headers,
+            },
         });
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let metrics = PrometheusMetricsBuilder::new("api")
-            .endpoint("/metrics")
+        let mut metrics_builder = PrometheusMetricsBuilder::new("api");
+        if settings.metrics == MetricsEndpoint::Main {
+            metrics_builder = metrics_builder.endpoint("/metrics");
+        }
+        let metrics = metrics_builder
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
+        let metrics_enabled = settings.metrics != MetricsEndpoint::Off;
+        let metrics_server = match &settings.metrics {
+            MetricsEndpoint::Separate(address) => {
+                Some(serve_metrics(address, metrics.registry.clone())?)
+            }
+            MetricsEndpoint::Main | MetricsEndpoint::Off => None,
+        };
         let document = api_routes_document();
 
         let server = HttpServer::new(move || {
@@ -115,7 +137,9 @@ impl Application {
             .service(web::redirect("/docs", "/docs/"))
             .service(web::redirect("/", "/docs/"))
             .default_service(web::to(|| async { Err::<String, _>(ApiError::NotFound) }))
+            .wrap(from_fn(middleware::body_deadline))
             .wrap(ErrorHandlers::new().default_handler(render_problem))
+            .wrap(from_fn(middleware::access_log))
             .wrap_fn(|req, srv| {
                 let response = srv.call(req);
                 async move {
@@ -131,12 +155,18 @@ impl Application {
                 }
             })
             .wrap(TracingLogger::default())
-            .wrap(metrics.clone())
+            .wrap(Condition::new(metrics_enabled, metrics.clone()))
         })
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        Ok(Application { port, server })
+        let sweeper = tokio::spawn(sweep_throttles(db));
+        Ok(Application {
+            port,
+            server,
+            metrics_server,
+            sweeper,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -149,6 +179,55 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics_handle = self.metrics_server.as_ref().map(Server::handle);
+        if let Some(metrics_server) = self.metrics_server {
+            tokio::spawn(metrics_server);
+        }
+        let result = self.server.await;
+        if let Some(handle) = metrics_handle {
+            handle.stop(true).await;
+        }
+        self.sweeper.abort();
+        result
+    }
+}
+
+/// `/metrics` on an address of its own, for a scraper that the public must not reach.
+fn serve_metrics(address: &str, registry: prometheus::Registry) -> anyhow::Result<Server> {
+    let listener = TcpListener::bind(address)
+        .with_context(|| format!("cannot listen for metrics on {address}"))?;
+    let server = HttpServer::new(move || {
+        let registry = registry.clone();
+        App::new().route(
+            "/metrics",
+            web::get().to(move || {
+                let families = registry.gather();
+                async move {
+                    match prometheus::TextEncoder::new().encode_to_string(&families) {
+                        Ok(text) => actix_web::HttpResponse::Ok()
+                            .content_type(prometheus::TEXT_FORMAT)
+                            .body(text),
+                        Err(_) => actix_web::HttpResponse::InternalServerError().finish(),
+                    }
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)?
+    .shutdown_timeout(5)
+    .run();
+    Ok(server)
+}
+
+/// Sign-in counters whose windows ended long ago mean nothing; delete them now and then. Every
+/// instance may do it: the delete is idempotent.
+async fn sweep_throttles(db: DatabaseConnection) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(err) = throttle::sweep(&db, chrono::Duration::hours(1)).await {
+            tracing::warn!(error = %err, "sweeping sign-in counters failed");
+        }
     }
 }

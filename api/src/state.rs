@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::guard::AddressLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::storage::Store;
 
@@ -15,4 +16,8 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// Document bytes.
     pub store: Store,
+    /// How long a client may take to send a request body.
+    pub body_timeout: std::time::Duration,
+    /// Sign-in and refresh limits per client address.
+    pub limits: AddressLimits,
 }

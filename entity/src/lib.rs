@@ -27,6 +27,7 @@ pub mod refresh_token;
 pub mod region;
 pub mod session;
 pub mod shareholding;
+pub mod throttle;
 pub mod user;
 
 pub use enums::{

@@ -20,8 +20,9 @@ pub struct Model {
     /// Only approvers have one: the largest amount they may approve.
     pub approval_limit: Option<Money>,
     pub status: UserStatus,
-    pub failed_logins: i32,
-    pub locked_until: Option<DateTimeUtc>,
+    /// Set when an admin chose the password (new user, reset): until the user changes it at
+    /// `/me/password`, every other route answers 403 `password_change_required`.
+    pub must_change_password: bool,
     /// Optimistic concurrency: bumped on every change, exposed as the ETag.
     pub version: i32,
     pub created_at: DateTimeUtc,

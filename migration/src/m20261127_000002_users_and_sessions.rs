@@ -179,6 +179,7 @@ pub enum Users {
     Status,
     FailedLogins,
     LockedUntil,
+    MustChangePassword,
     Version,
     CreatedAt,
     UpdatedAt,

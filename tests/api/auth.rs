@@ -1,9 +1,9 @@
 //! Sign-in, lock-out, refresh rotation and reuse, logout, disabled users, bad tokens.
 
 use chrono::{Duration, Utc};
-use entity::{session, user};
+use entity::session;
 use jsonwebtoken::{EncodingKey, Header};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -113,33 +113,37 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
         .await
         .assert_problem(423, "account_locked");
 
-    // The lock is kept in the database, where every instance sees it.
-    let row = user::Entity::find()
-        .filter(user::Column::Mobile.eq(mobile))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.failed_logins, 5);
-    assert!(row.locked_until.is_some());
+    // The lock is kept in the database, where every instance sees it; admins see it too.
+    let row = guard_row(&app, mobile).await;
+    assert_eq!((row.hits, row.misses), (5, 5));
+    let admin = app.admin_token().await;
+    let shown = app
+        .get(&format!("/api/v1/users/{}", user["id"].as_str().unwrap()))
+        .bearer(&admin)
+        .send()
+        .await;
+    assert!(shown.assert_status(200)["locked_until"].is_string());
 
     // When the lock has run out, the right password works and the count starts again.
-    user::Entity::update(user::ActiveModel {
-        id: Set(row.id),
-        locked_until: Set(Some(Utc::now() - Duration::seconds(1))),
+    entity::throttle::Entity::update(entity::throttle::ActiveModel {
+        key: Set(row.key.clone()),
+        window_start: Set(Utc::now() - Duration::minutes(16)),
         ..Default::default()
     })
     .exec(&app.db)
     .await
     .unwrap();
     app.sign_in(mobile, USER_PASSWORD).await;
-    let row = user::Entity::find_by_id(row.id)
+    let row = guard_row(&app, mobile).await;
+    assert_eq!((row.hits, row.misses), (0, 0));
+}
+
+async fn guard_row(app: &TestApp, mobile: &str) -> entity::throttle::Model {
+    entity::throttle::Entity::find_by_id(format!("login:{mobile}"))
         .one(&app.db)
         .await
         .unwrap()
-        .unwrap();
-    assert_eq!(row.failed_logins, 0);
-    assert!(row.locked_until.is_none());
+        .expect("a sign-in counter for the mobile")
 }
 
 #[tokio::test]
@@ -155,6 +159,188 @@ async fn a_good_login_resets_the_failure_count() {
         app.login(mobile, "Wrong-pass-1").await.assert_status(401);
     }
     app.sign_in(mobile, USER_PASSWORD).await;
+}
+
+/// 60 wrong passwords at once, then the right one: at most five are ever checked (the slot is
+/// taken before hashing), the account locks, and the right password is refused while locked.
+async fn concurrent_guesses_are_capped(app: &TestApp, addresses: &[String]) {
+    let user = app.create_user("org_operator").await;
+    let mobile = user["mobile"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let guesses = (0..60).map(|i| {
+        let url = format!("{}/api/v1/auth/login", addresses[i % addresses.len()]);
+        let body = json!({"mobile": mobile, "password": format!("Wrong-pass-{i}")});
+        let client = client.clone();
+        async move {
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let refused = statuses.iter().filter(|s| **s == 401).count();
+    assert!(refused <= 4, "{refused} plain refusals: {statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 423),
+        "{statuses:?}"
+    );
+    let row = guard_row(app, &mobile).await;
+    assert_eq!(row.hits, 5, "passwords checked");
+    assert_eq!(row.misses, 5);
+    for address in addresses {
+        let reply = client
+            .post(format!("{address}/api/v1/auth/login"))
+            .json(&json!({"mobile": mobile, "password": USER_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 423);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_check_at_most_five() {
+    let app = spawn_app().await;
+    concurrent_guesses_are_capped(&app, std::slice::from_ref(&app.address)).await;
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_on_two_instances_check_at_most_five() {
+    let app = spawn_app().await;
+    let second = spawn_second_instance(&app).await;
+    concurrent_guesses_are_capped(&app, &[app.address.clone(), second]).await;
+}
+
+#[tokio::test]
+async fn unknown_mobiles_lock_exactly_like_known_ones() {
+    let app = spawn_app().await;
+    let known = app.create_user("org_operator").await;
+    let known = known["mobile"].as_str().unwrap().to_owned();
+    let unknown = unique_mobile();
+    let mut answers = Vec::new();
+    for mobile in [&known, &unknown] {
+        let mut trail = Vec::new();
+        for _ in 0..6 {
+            let reply = app.login(mobile, "Wrong-pass-1").await;
+            let mut body = reply.body.clone();
+            body.as_object_mut().unwrap().remove("request_id");
+            body.as_object_mut().unwrap().remove("locked_until");
+            trail.push((reply.status.as_u16(), body));
+        }
+        answers.push(trail);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[1][5].0, 423);
+}
+
+#[tokio::test]
+async fn one_address_is_rate_limited_on_login_and_refresh() {
+    let app = spawn_app_with(|s| {
+        s.login_rate_per_address = 3;
+        s.refresh_rate_per_address = 2;
+        s.trust_proxy_headers = true;
+    })
+    .await;
+    let attempt = |address: &'static str| {
+        app.post("/api/v1/auth/login")
+            .header("x-forwarded-for", address)
+            .json(&json!({"mobile": unique_mobile(), "password": "Wrong-pass-1"}))
+            .send()
+    };
+    for _ in 0..3 {
+        attempt("203.0.113.7").await.assert_status(401);
+    }
+    let limited = attempt("203.0.113.7").await;
+    limited.assert_problem(429, "rate_limited");
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Another address is not affected, nor does the limited one lock anybody.
+    attempt("198.51.100.2").await.assert_status(401);
+    let admin = app
+        .post("/api/v1/auth/login")
+        .header("x-forwarded-for", "198.51.100.2")
+        .json(&json!({"mobile": ADMIN_MOBILE, "password": ADMIN_PASSWORD}))
+        .send()
+        .await;
+    let refresh_token = admin.assert_status(200)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh = |token: String| {
+        app.post("/api/v1/auth/refresh")
+            .header("x-forwarded-for", "192.0.2.1")
+            .json(&json!({"refresh_token": token}))
+            .send()
+    };
+    let first = refresh(refresh_token).await;
+    let next = first.assert_status(200)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    refresh("unknown".into()).await.assert_status(401);
+    refresh(next).await.assert_problem(429, "rate_limited");
+}
+
+#[tokio::test]
+async fn a_user_set_up_by_an_admin_must_change_the_password_first() {
+    let app = spawn_app().await;
+    let body = app.user_body(&unique_mobile(), "org_operator");
+    let user = app.create_user_unchanged(&body).await;
+    assert_eq!(user["must_change_password"], true);
+    let mobile = user["mobile"].as_str().unwrap();
+    let login = app.sign_in(mobile, USER_PASSWORD).await;
+    assert_eq!(login["user"]["must_change_password"], true);
+    let token = token_of(&login);
+    app.get("/api/v1/assets")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_problem(403, "password_change_required");
+    app.get("/api/v1/me")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(200);
+    app.post("/api/v1/me/password")
+        .bearer(&token)
+        .json(&json!({"current_password": USER_PASSWORD, "new_password": "My-own-pass-9"}))
+        .send()
+        .await
+        .assert_status(204);
+    let me = app.get("/api/v1/me").bearer(&token).send().await;
+    assert_eq!(me.assert_status(200)["must_change_password"], false);
+    app.get("/api/v1/assets")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(200);
+    app.post("/api/v1/auth/logout")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(204);
+}
+
+#[tokio::test]
+async fn an_admin_cannot_reset_its_own_password() {
+    let app = spawn_app().await;
+    let login = app.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await;
+    let id = login["user"]["id"].as_str().unwrap();
+    app.post(&format!("/api/v1/users/{id}/reset-password"))
+        .bearer(&token_of(&login))
+        .json(&json!({"new_password": "Taken-over-1"}))
+        .send()
+        .await
+        .assert_problem(403, "own_password_reset");
+    app.login(ADMIN_MOBILE, "Taken-over-1")
+        .await
+        .assert_problem(401, "invalid_credentials");
+    app.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await;
 }
 
 #[tokio::test]

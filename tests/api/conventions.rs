@@ -133,14 +133,9 @@ async fn readiness_fails_when_the_database_is_gone() {
     let db = api::db::connect(&database.url).await.unwrap();
     api::db::migrate(&db).await.unwrap();
     let settings = api::Settings {
-        bind: "127.0.0.1:0".into(),
-        database_url: Some(database.url.clone()),
-        data_dir: database.data_dir.path().to_path_buf(),
-        jwt_secret: Some(secrecy::SecretString::from(TEST_JWT_SECRET)),
         admin_mobile: None,
         admin_password: None,
-        log_format: api::config::LogFormat::Json,
-        storage_url: None,
+        ..test_settings(&database)
     };
     let app = api::Application::build_with_db(settings, db.clone())
         .await

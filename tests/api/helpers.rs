@@ -4,7 +4,9 @@ use std::sync::LazyLock;
 
 use api::{Application, Settings};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
+};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -117,19 +119,32 @@ pub fn uscc_for(village: &str) -> String {
     format!("{body}{check}")
 }
 
-/// Starts the real application on a random port with a fresh database.
-pub async fn spawn_app() -> TestApp {
-    let database = TestDatabase::create().await;
-    let settings = Settings {
+/// The settings every test instance runs with. The per-address limits are raised (every test
+/// calls from 127.0.0.1); the tests of those limits lower them again.
+pub fn test_settings(database: &TestDatabase) -> Settings {
+    Settings {
         bind: "127.0.0.1:0".into(),
-        database_url: Some(database.url.clone()),
+        database_url: Some(SecretString::from(database.url.clone())),
         data_dir: database.data_dir.path().to_path_buf(),
         jwt_secret: Some(SecretString::from(TEST_JWT_SECRET)),
         admin_mobile: Some(ADMIN_MOBILE.into()),
         admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
-        log_format: api::config::LogFormat::Json,
-        storage_url: None,
-    };
+        login_rate_per_address: 100_000,
+        refresh_rate_per_address: 100_000,
+        ..Settings::default()
+    }
+}
+
+/// Starts the real application on a random port with a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with some settings changed first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::create().await;
+    let mut settings = test_settings(&database);
+    adjust(&mut settings);
     if std::env::var("TEST_LOG").is_ok() {
         api::telemetry::init(settings.log_format);
     }
@@ -150,16 +165,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// A second instance of the application on the first one's database; returns its address.
 pub async fn spawn_second_instance(first: &TestApp) -> String {
-    let settings = Settings {
-        bind: "127.0.0.1:0".into(),
-        database_url: Some(first.database.url.clone()),
-        data_dir: first.database.data_dir.path().to_path_buf(),
-        jwt_secret: Some(SecretString::from(TEST_JWT_SECRET)),
-        admin_mobile: Some(ADMIN_MOBILE.into()),
-        admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
-        log_format: api::config::LogFormat::Json,
-        storage_url: None,
-    };
+    spawn_instance(test_settings(&first.database)).await
+}
+
+/// Starts an instance with these settings; returns its address.
+pub async fn spawn_instance(settings: Settings) -> String {
     let app = Application::build(settings)
         .await
         .expect("second instance builds");
@@ -373,14 +383,8 @@ impl TestApp {
     /// The app's document store (the same directory the server writes to).
     pub fn store(&self) -> api::storage::Store {
         let settings = Settings {
-            bind: String::new(),
-            database_url: None,
             data_dir: self.database.data_dir.path().to_path_buf(),
-            jwt_secret: None,
-            admin_mobile: None,
-            admin_password: None,
-            log_format: api::config::LogFormat::Json,
-            storage_url: None,
+            ..Settings::default()
         };
         api::storage::open(&settings).expect("document store")
     }
@@ -409,7 +413,27 @@ impl TestApp {
         self.create_user_with(&body).await
     }
 
+    /// Creates a user through the API, then marks its password as changed (in the database, as
+    /// if the user had done so), so that the user can work at once. `tests/api/auth.rs` covers
+    /// the first sign-in of a user an admin created.
     pub async fn create_user_with(&self, body: &Value) -> Value {
+        let mut user = self.create_user_unchanged(body).await;
+        let id: Uuid = user["id"].as_str().unwrap().parse().unwrap();
+        entity::user::Entity::update_many()
+            .col_expr(
+                entity::user::Column::MustChangePassword,
+                sea_orm::sea_query::Expr::value(false),
+            )
+            .filter(entity::user::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .unwrap();
+        user["must_change_password"] = json!(false);
+        user
+    }
+
+    /// Creates a user through the API, who must change the password at first sign-in.
+    pub async fn create_user_unchanged(&self, body: &Value) -> Value {
         let admin = self.admin_token().await;
         let reply = self
             .post("/api/v1/users")

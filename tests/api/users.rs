@@ -363,7 +363,8 @@ async fn reset_password_generates_one_unlocks_and_signs_out() {
         .unwrap()
         .to_owned();
 
-    app.sign_in(mobile, &temporary).await;
+    let fresh = app.sign_in(mobile, &temporary).await;
+    assert_eq!(fresh["user"]["must_change_password"], true);
     app.get("/api/v1/me")
         .bearer(&token_of(&old_login))
         .send()

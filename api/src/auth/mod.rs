@@ -1,6 +1,7 @@
 //! Sign-in, sessions and who is calling: `Caller` for any signed-in user, `Authorized<P>` for a
 //! caller whose role the permission matrix allows to do `P`.
 
+pub mod guard;
 pub mod password;
 pub mod permissions;
 mod routes;
@@ -12,7 +13,7 @@ use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
 use entity::{Role, UserStatus, session, user};
 use futures_util::future::LocalBoxFuture;
@@ -22,8 +23,9 @@ use uuid::Uuid;
 pub use routes::{LoginResponse, routes};
 
 use crate::error::ApiError;
+use crate::middleware::SignedIn;
 use crate::state::AppState;
-use permissions::{Permission, permits};
+use permissions::{Action, Permission, permits};
 
 /// The signed-in user of this request, re-read from the database on every request.
 #[derive(Debug, Clone)]
@@ -49,6 +51,7 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
             let claims = state.tokens.verify(&token?)?;
@@ -65,6 +68,7 @@ impl FromRequest for Caller {
             {
                 return Err(ApiError::SessionRevoked);
             }
+            req.extensions_mut().insert(SignedIn(user.id));
             Ok(Caller {
                 user,
                 session_id: session.id,
@@ -109,7 +113,17 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
         let caller = Caller::from_request(req, payload);
         Box::pin(async move {
             let caller = caller.await?;
+            if caller.user.must_change_password && P::ACTION != Action::UseOwnAccount {
+                return Err(ApiError::PasswordChangeRequired);
+            }
             if !permits(caller.role(), P::ACTION) {
+                tracing::warn!(
+                    security_event = "permission_denied",
+                    user_id = %caller.id(),
+                    role = caller.role().as_str(),
+                    action = ?P::ACTION,
+                    "role may not do this"
+                );
                 return Err(ApiError::Forbidden);
             }
             Ok(Authorized {

@@ -1,6 +1,6 @@
 //! `/auth/*` and `/me*`: thin handlers over `sessions` and `password`.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use entity::{UserStatus, user};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -11,9 +11,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::permissions::UseOwnAccount;
 use super::tokens::ACCESS_TOKEN_TTL;
-use super::{Authorized, password, sessions};
+use super::{Authorized, guard, password, sessions};
 use crate::db;
-use crate::domain::NewPassword;
+use crate::domain::{Mobile, NewPassword};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::Json;
 use crate::state::AppState;
@@ -63,8 +63,9 @@ impl LoginResponse {
 
 /// Sign in with mobile number and password.
 ///
-/// Five failed attempts in a row lock the account for 15 minutes (423). An unknown mobile and a
-/// wrong password answer alike, in the same time.
+/// At most five wrong passwords are checked per mobile number; the fifth locks it for 15
+/// minutes (423, also for the right password). Unknown and known numbers answer alike, in the
+/// same time. Each client address may try a limited number of sign-ins a minute (429).
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -72,43 +73,39 @@ impl LoginResponse {
         (status = 200, body = LoginResponse),
         (status = 401, description = "Wrong mobile or password", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Account locked", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a mobile number, or control characters", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Too many wrong passwords: locked until `locked_until`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ins from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
 async fn login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<LoginRequest>,
 ) -> ApiResult<web::Json<LoginResponse>> {
     let LoginRequest { mobile, password } = body.into_inner()?;
-    let now = db::now();
+    let mobile = Mobile::parse(&mobile)
+        .map_err(|code| ApiError::Validation(vec![FieldError::new("mobile", code)]))?;
+    let mobile = mobile.as_str();
+    let client = state.limits.client_address(&req);
+    guard::count_address(&state.db, "login", &client, state.limits.login).await?;
+    guard::reserve_guess(&state.db, mobile).await?;
     let found = user::Entity::find()
-        .filter(user::Column::Mobile.eq(mobile.trim()))
+        .filter(user::Column::Mobile.eq(mobile))
         .one(&state.db)
         .await?;
-    let Some(user) = found else {
-        password::verify(password, state.dummy_hash.to_string()).await?;
-        return Err(ApiError::InvalidCredentials);
+    // An unknown mobile is checked against a dummy hash: the same work, the same answer.
+    let stored_hash = found
+        .as_ref()
+        .map_or_else(|| state.dummy_hash.to_string(), |u| u.password_hash.clone());
+    let matches = password::verify(password, stored_hash).await?;
+    let Some(user) = found.filter(|_| matches) else {
+        return Err(guard::guess_was_wrong(&state.db, mobile, &client).await?);
     };
-    match user.locked_until {
-        Some(until) if until > now => {
-            password::verify(password, state.dummy_hash.to_string()).await?;
-            return Err(ApiError::AccountLocked { until });
-        }
-        Some(_) => sessions::clear_failures(&state.db, user.id).await?,
-        None => {}
-    }
-    if !password::verify(password, user.password_hash.clone()).await? {
-        return Err(match sessions::record_failure(&state.db, user.id).await? {
-            Some(until) => ApiError::AccountLocked { until },
-            None => ApiError::InvalidCredentials,
-        });
-    }
+    guard::guess_was_right(&state.db, mobile).await?;
     if user.status != UserStatus::Active {
         return Err(ApiError::AccountDisabled);
-    }
-    if user.failed_logins > 0 {
-        sessions::clear_failures(&state.db, user.id).await?;
     }
     let tokens = sessions::open(&state.db, &state.tokens, &user).await?;
     tracing::info!(user_id = %user.id, "signed in");
@@ -131,13 +128,17 @@ pub struct RefreshRequest {
         (status = 200, body = LoginResponse),
         (status = 401, description = "Unknown, reused, revoked or expired refresh token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many refreshes from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
 async fn refresh(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<RefreshRequest>,
 ) -> ApiResult<web::Json<LoginResponse>> {
+    let client = state.limits.client_address(&req);
+    guard::count_address(&state.db, "refresh", &client, state.limits.refresh).await?;
     let (tokens, user) =
         sessions::rotate(&state.db, &state.tokens, &body.into_inner()?.refresh_token).await?;
     Ok(web::Json(LoginResponse::new(tokens, &user)))
@@ -184,7 +185,8 @@ pub struct ChangePasswordRequest {
     pub new_password: SecretString,
 }
 
-/// Change one's own password. Every other session of the user is signed out.
+/// Change one's own password. Every other session of the user is signed out. This is also how
+/// a user whose password an admin set (new account, reset) ends `password_change_required`.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
@@ -228,6 +230,7 @@ async fn change_password(
     let txn = state.db.begin().await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::MustChangePassword, Expr::value(false))
         .col_expr(user::Column::UpdatedAt, Expr::value(db::now()))
         .col_expr(
             user::Column::Version,

@@ -1,8 +1,8 @@
 //! Sessions and refresh-token rotation, as plain functions over the database.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use entity::{UserStatus, refresh_token, session, user};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     TransactionTrait,
@@ -12,10 +12,6 @@ use uuid::Uuid;
 use super::tokens::{REFRESH_TOKEN_TTL, TokenKeys, hash_refresh_token, new_refresh_token};
 use crate::db;
 use crate::error::ApiError;
-
-/// Failed sign-ins in a row that lock an account, and for how long.
-pub const MAX_FAILED_LOGINS: i32 = 5;
-pub const LOCKOUT: Duration = Duration::minutes(15);
 
 pub struct IssuedTokens {
     pub access_token: String,
@@ -151,46 +147,5 @@ pub async fn revoke_all(
         update = update.filter(session::Column::Id.ne(keep));
     }
     update.exec(db).await?;
-    Ok(())
-}
-
-/// Counts a failed sign-in; returns the lock's end when this failure locked the account.
-/// Both steps are single conditional updates, so several API instances count together.
-pub async fn record_failure(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-) -> Result<Option<DateTime<Utc>>, ApiError> {
-    user::Entity::update_many()
-        .col_expr(
-            user::Column::FailedLogins,
-            Expr::col(user::Column::FailedLogins).add(1),
-        )
-        .filter(user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
-    let until = db::now() + LOCKOUT;
-    let locked = user::Entity::update_many()
-        .col_expr(user::Column::LockedUntil, Expr::value(until))
-        .filter(user::Column::Id.eq(user_id))
-        .filter(user::Column::FailedLogins.gte(MAX_FAILED_LOGINS))
-        .filter(user::Column::LockedUntil.is_null())
-        .exec(db)
-        .await?
-        .rows_affected
-        == 1;
-    Ok(locked.then_some(until))
-}
-
-/// Clears the failure count after a good sign-in, or after a lock has run out.
-pub async fn clear_failures(db: &impl ConnectionTrait, user_id: Uuid) -> Result<(), ApiError> {
-    user::Entity::update_many()
-        .col_expr(user::Column::FailedLogins, Expr::value(0))
-        .col_expr(
-            user::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
     Ok(())
 }

@@ -241,6 +241,8 @@ pub async fn load(
             role: user.role,
             binding,
             password_hash: hash.clone(),
+            // The demo's shared password is documented; nobody is to be stopped at sign-in.
+            must_change_password: false,
         };
         users::insert(&txn, new)
             .await

@@ -20,7 +20,7 @@ use uuid::Uuid;
 pub use rules::{Binding, check_binding, rebind};
 
 use crate::auth::permissions::{ManageUsers, ReadUsers};
-use crate::auth::{Authorized, password, sessions};
+use crate::auth::{Authorized, guard, password, sessions};
 use crate::domain::{Mobile, NewPassword, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, created, parse_json, with_etag};
@@ -50,6 +50,9 @@ pub struct UserView {
     pub status: UserStatus,
     /// Set while sign-in is locked after repeated failures.
     pub locked_until: Option<DateTime<Utc>>,
+    /// The password was set by an admin: the user must change it (`/me/password`) before
+    /// anything else.
+    pub must_change_password: bool,
     /// Send back as `If-Match` when updating.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -68,12 +71,39 @@ impl From<&user::Model> for UserView {
             branch_id: u.branch_id,
             approval_limit: u.approval_limit,
             status: u.status,
-            locked_until: u.locked_until.filter(|until| *until > db::now()),
+            locked_until: None,
+            must_change_password: u.must_change_password,
             version: u.version,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
     }
+}
+
+/// Views of users with their sign-in locks, read for all of them at once.
+pub async fn views(
+    db: &impl sea_orm::ConnectionTrait,
+    users: Vec<user::Model>,
+) -> Result<Vec<UserView>, ApiError> {
+    let locks: std::collections::HashMap<String, DateTime<Utc>> =
+        guard::locks(db, users.iter().map(|u| u.mobile.clone()))
+            .await?
+            .into_iter()
+            .collect();
+    Ok(users
+        .iter()
+        .map(|u| UserView {
+            locked_until: locks.get(&u.mobile).copied(),
+            ..UserView::from(u)
+        })
+        .collect())
+}
+
+async fn view(db: &impl sea_orm::ConnectionTrait, user: user::Model) -> Result<UserView, ApiError> {
+    views(db, vec![user])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user view missing")))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -83,7 +113,8 @@ pub struct CreateUserRequest {
     #[schema(example = "王芳")]
     pub display_name: String,
     pub role: Role,
-    /// Initial password: 8–128 characters with a letter and a digit.
+    /// Initial password: 8–128 characters with a letter and a digit. The user must change it
+    /// at first sign-in.
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,
     /// Required for `org_operator`, not allowed otherwise.
@@ -137,6 +168,7 @@ async fn create_user(
             role: request.role,
             binding,
             password_hash: hash,
+            must_change_password: true,
         },
     )
     .await?;
@@ -154,6 +186,8 @@ pub struct NewUser {
     pub role: Role,
     pub binding: Binding,
     pub password_hash: String,
+    /// True when someone other than the user chose the password.
+    pub must_change_password: bool,
 }
 
 /// Inserts a user; a taken mobile is a 409 `mobile_taken`, decided by the unique index.
@@ -173,8 +207,7 @@ pub async fn insert(
         branch_id: new.binding.branch_id,
         approval_limit: new.binding.approval_limit,
         status: UserStatus::Active,
-        failed_logins: 0,
-        locked_until: None,
+        must_change_password: new.must_change_password,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -298,12 +331,10 @@ async fn list_users(
         );
     }
     let rows = query.limit(limit + 1).all(&state.db).await?;
-    Ok(web::Json(Page::from_rows(
-        rows,
-        limit,
-        |u| u.id,
-        |u| UserView::from(&u),
-    )))
+    let page = Page::from_rows(rows, limit, |u| u.id, |u| u)
+        .map_items(|users| views(&state.db, users))
+        .await?;
+    Ok(web::Json(page))
 }
 
 /// One user.
@@ -324,10 +355,11 @@ async fn get_user(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let found = find(&state.db, *id).await?;
+    let version = found.version;
     Ok(with_etag(
         StatusCode::OK,
-        found.version,
-        &UserView::from(&found),
+        version,
+        &view(&state.db, found).await?,
     ))
 }
 
@@ -448,10 +480,11 @@ async fn update_user(
     }
     let updated = find(&txn, current.id).await?;
     txn.commit().await?;
+    let version = updated.version;
     Ok(with_etag(
         StatusCode::OK,
-        updated.version,
-        &UserView::from(&updated),
+        version,
+        &view(&state.db, updated).await?,
     ))
 }
 
@@ -468,7 +501,9 @@ pub struct ResetPasswordResponse {
     pub temporary_password: Option<String>,
 }
 
-/// Reset a user's password: unlocks the account and signs the user out everywhere.
+/// Reset another user's password: unlocks the account, signs the user out everywhere, and makes
+/// the user choose a new password at the next sign-in. One's own password changes only through
+/// `/me/password`, with the current one (403 `own_password_reset`).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -484,10 +519,13 @@ pub struct ResetPasswordResponse {
 #[post("/users/{id}/reset-password")]
 async fn reset_password(
     state: web::Data<AppState>,
-    _caller: Authorized<ManageUsers>,
+    caller: Authorized<ManageUsers>,
     id: web::Path<Uuid>,
     body: web::Bytes,
 ) -> ApiResult<web::Json<ResetPasswordResponse>> {
+    if *id == caller.id() {
+        return Err(ApiError::OwnPasswordReset);
+    }
     let request: ResetPasswordRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ResetPasswordRequest::default()
     } else {
@@ -507,11 +545,7 @@ async fn reset_password(
     let txn = state.db.begin().await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
-        .col_expr(user::Column::FailedLogins, Expr::value(0))
-        .col_expr(
-            user::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(user::Column::MustChangePassword, Expr::value(true))
         .col_expr(user::Column::UpdatedAt, Expr::value(db::now()))
         .col_expr(
             user::Column::Version,
@@ -521,6 +555,7 @@ async fn reset_password(
         .exec(&txn)
         .await?;
     sessions::revoke_all(&txn, target.id, None).await?;
+    guard::unlock(&txn, &target.mobile).await?;
     txn.commit().await?;
     Ok(web::Json(ResetPasswordResponse {
         temporary_password: generated,
