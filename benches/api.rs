@@ -43,15 +43,16 @@ async fn start(label: &str) -> Server {
     };
     let settings = Settings {
         bind: "127.0.0.1:0".into(),
-        database_url: Some(url),
+        database_url: Some(SecretString::from(url)),
         data_dir: dir.path().to_path_buf(),
         jwt_secret: Some(SecretString::from(
             "bench-secret-0123456789abcdef0123456789",
         )),
         admin_mobile: Some(ADMIN.0.into()),
         admin_password: Some(SecretString::from(ADMIN.1)),
-        log_format: api::config::LogFormat::Json,
-        storage_url: None,
+        // The bench signs in from one address many times.
+        login_rate_per_address: u32::MAX,
+        ..Settings::default()
     };
     let db = api::startup::prepare(&settings).await.unwrap();
     api::demo::load(&db, &api::storage::open(&settings).unwrap(), Some(ADMIN.0))
