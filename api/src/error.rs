@@ -22,8 +22,9 @@ pub enum ApiError {
     MalformedJson(String),
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    #[error("invalid query: {0}")]
-    InvalidQuery(String),
+    /// Query parameters (or a header) that cannot be read, field by field.
+    #[error("invalid query: {0:?}")]
+    InvalidQuery(Vec<FieldError>),
     #[error("invalid cursor")]
     InvalidCursor,
     #[error("no bearer token")]
@@ -119,7 +120,7 @@ pub struct Problem {
     /// The `x-request-id` of the request, for support.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// Per-field problems, for `validation_failed`.
+    /// Per-field problems, for `validation_failed` and `invalid_query`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
     /// When a locked account opens again, for `account_locked`.
@@ -178,13 +179,11 @@ impl ApiError {
     pub fn problem(&self, lang: Lang) -> Problem {
         let code = self.code();
         let detail = match self {
-            ApiError::MalformedJson(detail) | ApiError::InvalidQuery(detail) => {
-                Some(detail.clone())
-            }
+            ApiError::MalformedJson(detail) => Some(detail.clone()),
             _ => None,
         };
         let errors = match self {
-            ApiError::Validation(fields) => fields
+            ApiError::Validation(fields) | ApiError::InvalidQuery(fields) => fields
                 .iter()
                 .map(|f| ProblemField {
                     field: f.field.clone(),

@@ -1,5 +1,6 @@
-//! Request extractors shared by every feature: JSON bodies with field-level errors, `If-Match`,
-//! and the error mapping of actix's own path and query extractors.
+//! Request extractors shared by every feature: JSON bodies and query strings with field-level
+//! errors (control characters refused in both), `If-Match`, and the error mapping of actix's own
+//! path extractor.
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
@@ -64,6 +65,81 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let parsed = deserialize_json(bytes)?;
+    reject_control_characters(bytes)?;
+    Ok(parsed)
+}
+
+/// Fields that hold free text over several lines: tabs and line breaks are allowed there.
+const MULTI_LINE_FIELDS: [&str; 6] = [
+    "description",
+    "note",
+    "message",
+    "opinion",
+    "reason_text",
+    "comment",
+];
+
+/// Control characters have no place in names, numbers or codes (a NUL cannot even be stored in
+/// PostgreSQL text); only multi-line fields may carry tabs and line breaks.
+fn reject_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
+    // In JSON text a control character can only appear escaped (`\u0000`, `\n`, ...).
+    let may_have_one = bytes
+        .windows(2)
+        .any(|w| w[0] == b'\\' && matches!(w[1], b'u' | b'n' | b'r' | b't' | b'b' | b'f'));
+    if !may_have_one {
+        return Ok(());
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let fields = control_characters(&value, "", false);
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(
+            fields
+                .into_iter()
+                .map(|field| FieldError::new(field, "control_characters"))
+                .collect(),
+        ))
+    }
+}
+
+/// The paths (`items[2].name`) of the strings in `value` that hold control characters.
+pub fn control_characters(value: &serde_json::Value, path: &str, multi_line: bool) -> Vec<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            let bad = text
+                .chars()
+                .any(|c| c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t')));
+            if bad {
+                vec![path.to_owned()]
+            } else {
+                Vec::new()
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .flat_map(|(i, item)| control_characters(item, &format!("{path}[{i}]"), multi_line))
+            .collect(),
+        Value::Object(fields) => fields
+            .iter()
+            .flat_map(|(name, item)| {
+                let child = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                control_characters(item, &child, MULTI_LINE_FIELDS.contains(&name.as_str()))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn deserialize_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -164,9 +240,54 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into())
 }
 
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|err, _| ApiError::InvalidQuery(err.to_string()).into())
+/// Query parameters. Unlike `actix_web::web::Query`, a bad parameter is reported by name with a
+/// stable code (`invalid_query` with `errors`), and control characters are refused.
+pub struct Query<T>(pub T);
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let pairs = url::form_urlencoded::parse(query.as_bytes());
+    let controlled: Vec<FieldError> = pairs
+        .clone()
+        .filter(|(name, value)| name.chars().chain(value.chars()).any(char::is_control))
+        .map(|(name, _)| {
+            FieldError::new(
+                name.chars().filter(|c| !c.is_control()).collect::<String>(),
+                "control_characters",
+            )
+        })
+        .collect();
+    if !controlled.is_empty() {
+        return Err(ApiError::InvalidQuery(controlled));
+    }
+    let deserializer = serde_urlencoded::Deserializer::new(pairs);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let field = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let (field, code) = match missing_field(&message) {
+            Some(name) => (name.to_owned(), "required"),
+            None if message.starts_with("unknown variant") => (field, "unknown_value"),
+            None => (field, "invalid_value"),
+        };
+        let field = if field == "." { String::new() } else { field };
+        ApiError::InvalidQuery(vec![FieldError::new(field, code)])
+    })
 }
 
 #[cfg(test)]
@@ -212,6 +333,54 @@ mod tests {
             parse_json::<Body>(br#"{"mobile": "#),
             Err(ApiError::MalformedJson(_))
         ));
+    }
+
+    #[test]
+    fn control_characters_are_refused_outside_multi_line_fields() {
+        let err = parse_json::<serde_json::Value>(br#"{"name": "a\u0000b", "note": "1\n2\t3"}"#)
+            .unwrap_err();
+        assert_eq!(field_of(err), ("name".into(), "control_characters"));
+        assert!(parse_json::<serde_json::Value>(br#"{"note": "line 1\nline 2"}"#).is_ok());
+        let err = parse_json::<serde_json::Value>(br#"{"note": "bell\u0007"}"#).unwrap_err();
+        assert_eq!(field_of(err), ("note".into(), "control_characters"));
+        let err =
+            parse_json::<serde_json::Value>(br#"{"items": [{"name": "ok"}, {"name": "\r"}]}"#)
+                .unwrap_err();
+        assert_eq!(
+            field_of(err),
+            ("items[1].name".into(), "control_characters")
+        );
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Filter {
+        status: Option<entity::Role>,
+        limit: Option<u64>,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        let field = |err: ApiError| match err {
+            ApiError::InvalidQuery(mut fields) => {
+                let f = fields.remove(0);
+                (f.field, f.code)
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            field(parse_query::<Filter>("status=king").unwrap_err()),
+            ("status".into(), "unknown_value")
+        );
+        assert_eq!(
+            field(parse_query::<Filter>("limit=-1").unwrap_err()),
+            ("limit".into(), "invalid_value")
+        );
+        assert_eq!(
+            field(parse_query::<Filter>("status=%00").unwrap_err()),
+            ("status".into(), "control_characters")
+        );
+        assert!(parse_query::<Filter>("status=admin&limit=5").is_ok());
     }
 
     #[test]

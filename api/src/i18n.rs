@@ -166,6 +166,22 @@ pub fn problem_title(code: &str, lang: Lang) -> &'static str {
 pub fn field_message(code: &str, lang: Lang) -> &'static str {
     let (en, zh) = match code {
         "required" => ("This field is required", "此项为必填项"),
+        "control_characters" => (
+            "Control characters are not allowed here",
+            "此处不允许包含控制字符",
+        ),
+        "unknown_value" => (
+            "This value is not one of the allowed ones",
+            "取值不在允许范围内",
+        ),
+        "limit_out_of_range" => (
+            "limit must be between 1 and 100",
+            "limit 须在 1 到 100 之间",
+        ),
+        "invalid_idempotency_key" => (
+            "Idempotency-Key must be 1 to 128 visible characters",
+            "Idempotency-Key 须为 1 到 128 个可见字符",
+        ),
         "invalid_type" => ("This field has the wrong type", "字段类型错误"),
         "invalid_value" => ("This value is not allowed", "取值无效"),
         "blank" => ("This field must not be blank", "此项不能为空"),

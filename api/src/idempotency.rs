@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// How long a key's answer is kept for replay.
 pub const KEPT_FOR: chrono::Duration = chrono::Duration::hours(24);
@@ -75,7 +75,10 @@ pub fn key_of(request: &HttpRequest) -> Result<Option<String>, ApiError> {
 }
 
 fn bad_key() -> ApiError {
-    ApiError::InvalidQuery("Idempotency-Key must be 1 to 128 visible characters".into())
+    ApiError::InvalidQuery(vec![FieldError::new(
+        "Idempotency-Key",
+        "invalid_idempotency_key",
+    )])
 }
 
 /// Runs `work` once per (user, key); replays its answer to retries.

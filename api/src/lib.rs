@@ -13,6 +13,7 @@ pub mod auth;
 pub mod banks;
 pub mod bootstrap;
 pub mod config;
+pub mod csv_out;
 pub mod db;
 pub mod demo;
 pub mod domain;

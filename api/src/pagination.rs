@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
+use crate::extract::control_characters;
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
@@ -28,9 +29,10 @@ impl PageParams {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(ApiError::InvalidQuery(format!(
-                "limit must be between 1 and {MAX_LIMIT}"
-            ))),
+            Some(_) => Err(ApiError::InvalidQuery(vec![FieldError::new(
+                "limit",
+                "limit_out_of_range",
+            )])),
         }
     }
 
@@ -42,7 +44,13 @@ impl PageParams {
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor)
             .map_err(|_| ApiError::InvalidCursor)?;
-        serde_json::from_slice(&bytes)
+        // A forged cursor could carry text no stored key has (a NUL would fail on PostgreSQL).
+        let key: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|_| ApiError::InvalidCursor)?;
+        if !control_characters(&key, "", false).is_empty() {
+            return Err(ApiError::InvalidCursor);
+        }
+        serde_json::from_value(key)
             .map(Some)
             .map_err(|_| ApiError::InvalidCursor)
     }
@@ -120,6 +128,18 @@ mod tests {
     fn last_page_has_no_cursor() {
         let page = Page::from_rows(vec![1, 2], 2, |r| *r, |r| r);
         assert!(page.next_cursor.is_none());
+    }
+
+    #[test]
+    fn a_cursor_with_control_characters_is_refused() {
+        let params = PageParams {
+            limit: None,
+            cursor: Some(encode(&("a\u{0}b", 1))),
+        };
+        assert!(matches!(
+            params.after::<(String, i32)>(),
+            Err(ApiError::InvalidCursor)
+        ));
     }
 
     #[test]

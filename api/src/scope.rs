@@ -1,7 +1,7 @@
 //! Which organizations' assets and equity a caller may see, as one rule for every feature that
 //! holds them. (Organizations themselves have their own, wider rule: `organizations::visible_to`.)
 
-use entity::{Role, application_asset, asset, loan_application};
+use entity::{ApplicationStatus, Role, application_asset, asset, loan_application};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query};
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
@@ -16,7 +16,7 @@ pub enum AssetScope {
     Everything,
     /// An operator: its own organization's.
     Organization(Uuid),
-    /// Bank staff: the assets of applications submitted to their bank.
+    /// Bank staff: the assets of applications to their bank while those are with the bank.
     Bank(Uuid),
     /// A caller bound to nothing it could see.
     Nothing,
@@ -63,7 +63,9 @@ impl AssetScope {
                                 )),
                         )
                         .and_where(loan_application::Column::BankId.eq(bank))
-                        .and_where(loan_application::Column::SubmittedAt.is_not_null())
+                        .and_where(
+                            loan_application::Column::Status.is_in(ApplicationStatus::WITH_BANK),
+                        )
                         .to_owned(),
                 ),
             ),

@@ -23,7 +23,7 @@ use crate::auth::password;
 use crate::auth::tokens::TokenKeys;
 use crate::config::{MetricsEndpoint, Settings};
 use crate::error::{ApiError, render_problem, request_id};
-use crate::extract::{JSON_LIMIT, path_config, query_config};
+use crate::extract::{JSON_LIMIT, path_config};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::throttle::{self, Limit};
@@ -126,7 +126,6 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .app_data(path_config())
-                .app_data(query_config())
                 .configure(configure_routes)
                 .split_for_parts();
             app.service(

@@ -255,6 +255,19 @@ string_enum!(
     }
 );
 
+impl ApplicationStatus {
+    /// The states in which the application is with its bank (DESIGN.md section 3): from
+    /// submission to disbursement. Only then do the bank's staff see its collateral.
+    pub const WITH_BANK: [ApplicationStatus; 6] = [
+        ApplicationStatus::Submitted,
+        ApplicationStatus::UnderReview,
+        ApplicationStatus::InfoRequested,
+        ApplicationStatus::Recommended,
+        ApplicationStatus::Approved,
+        ApplicationStatus::Disbursed,
+    ];
+}
+
 string_enum!(
     /// `reserved` at submit, `active` at disbursement, `released` when it ends.
     LienStatus, {

@@ -790,22 +790,69 @@ async fn what_never_reached_a_bank_stays_hidden_from_it() {
         .send()
         .await
         .assert_status(201);
+    let before = upload_document(&app, &loan).await;
+    let asset_routes = [
+        format!("/api/v1/assets/{}", loan.asset),
+        format!("/api/v1/assets/{}/valuations", loan.asset),
+        format!("/api/v1/assets/{}/documents", loan.asset),
+        format!("/api/v1/documents/{before}/content"),
+    ];
+    for path in &asset_routes {
+        app.get(path)
+            .bearer(&officer)
+            .send()
+            .await
+            .assert_status(200);
+    }
     app.post(&format!("/api/v1/applications/{pledged}/withdraw"))
         .bearer(&loan.operator)
         .send()
         .await
         .assert_status(200);
+    // The bank keeps the application's record, but no longer sees the collateral itself:
+    // neither what it saw before nor what the village adds afterwards.
     app.get(&format!("/api/v1/applications/{pledged}"))
         .bearer(&officer)
         .send()
         .await
         .assert_status(200);
+    let after = upload_document(&app, &loan).await;
+    for path in asset_routes
+        .iter()
+        .cloned()
+        .chain([format!("/api/v1/documents/{after}/content")])
+    {
+        app.get(&path)
+            .bearer(&officer)
+            .send()
+            .await
+            .assert_problem(404, "not_found");
+    }
+    let listed = app.get("/api/v1/assets").bearer(&officer).send().await;
+    assert_eq!(listed.assert_status(200)["items"], json!([]));
     app.post(&format!("/api/v1/assets/{}/valuations", loan.asset))
         .bearer(&officer)
         .json(&valuation)
         .send()
         .await
         .assert_problem(404, "not_found");
+}
+
+/// The operator uploads an appraisal report for the loan's asset; returns the document id.
+async fn upload_document(app: &TestApp, loan: &Loan) -> String {
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "appraisal_report")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.7\n%%EOF".to_vec()).file_name("report.pdf"),
+        );
+    let reply = app
+        .post(&format!("/api/v1/assets/{}/documents", loan.asset))
+        .bearer(&loan.operator)
+        .multipart(form)
+        .send()
+        .await;
+    reply.assert_status(201)["id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod banks;
 mod conventions;
 mod equity;
 mod helpers;
+mod hostile;
 mod loans;
 mod money;
 mod openapi;

@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::auth::permissions::{ApplyForLoans, ReadApplications};
 use crate::auth::{Authorized, Caller};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, parse_json, with_etag};
+use crate::extract::{IfMatch, Query, parse_json, with_etag};
 use crate::idempotency::{self, Answer};
 use crate::matching::{parse_amount, parse_term};
 use crate::pagination::{Page, PageParams};
@@ -457,8 +457,8 @@ pub struct ApplicationFilter {
 async fn list_applications(
     state: web::Data<AppState>,
     caller: Authorized<ReadApplications>,
-    filter: web::Query<ApplicationFilter>,
-    page: web::Query<PageParams>,
+    filter: Query<ApplicationFilter>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ApplicationView>>> {
     let limit = page.limit()?;
     let mut query = loan_application::Entity::find()

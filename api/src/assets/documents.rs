@@ -26,6 +26,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageAssets, ReadAssets};
 use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::Query;
 use crate::pagination::{Page, PageParams};
 use crate::scope::AssetScope;
 use crate::state::AppState;
@@ -128,6 +129,12 @@ async fn read_form(mut form: Multipart) -> Result<Upload, ApiError> {
                     .map(|n| n.chars().take(255).collect::<String>())
                     .filter(|n| !n.trim().is_empty())
                     .unwrap_or_else(|| "document".to_owned());
+                if name.chars().any(char::is_control) {
+                    return Err(ApiError::Validation(vec![FieldError::new(
+                        "file",
+                        "control_characters",
+                    )]));
+                }
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk.map_err(malformed)?;
@@ -254,7 +261,7 @@ pub async fn list_documents(
     state: web::Data<AppState>,
     caller: Authorized<ReadAssets>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<DocumentView>>> {
     let asset = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
     let limit = page.limit()?;

@@ -31,7 +31,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageAssets, ReadAssets, VerifyAssets};
 use crate::domain::{RegionCode, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, created, with_etag};
+use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::{AssetScope, acting_organization};
 use crate::state::AppState;
@@ -462,8 +462,8 @@ pub struct AssetFilter {
 async fn list_assets(
     state: web::Data<AppState>,
     caller: Authorized<ReadAssets>,
-    filter: web::Query<AssetFilter>,
-    page: web::Query<PageParams>,
+    filter: Query<AssetFilter>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<AssetView>>> {
     let limit = page.limit()?;
     let mut query = asset::Entity::find()

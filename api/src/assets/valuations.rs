@@ -14,7 +14,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{AppraiseAssets, ReadAssets};
 use crate::domain::parse_name;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::pagination::{Page, PageParams};
 use crate::scope::AssetScope;
 use crate::state::AppState;
@@ -166,7 +166,7 @@ pub async fn list_valuations(
     state: web::Data<AppState>,
     caller: Authorized<ReadAssets>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ValuationView>>> {
     let asset = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
     let limit = page.limit()?;

@@ -18,7 +18,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageBanks, ReadBanks};
 use crate::domain::{RegionCode, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, created, with_etag};
+use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::{db, regions, validate};
@@ -218,7 +218,7 @@ pub async fn insert(
 async fn list_banks(
     state: web::Data<AppState>,
     _caller: Authorized<ReadBanks>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<BankView>>> {
     let limit = page.limit()?;
     let mut query = bank::Entity::find().order_by_asc(bank::Column::Id);

@@ -21,7 +21,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageAssets, ReadAssets};
 use crate::domain::{Uscc, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, created, with_etag};
+use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::{AssetScope, acting_organization};
 use crate::state::AppState;
@@ -186,8 +186,8 @@ pub struct EntityFilter {
 async fn list_entities(
     state: web::Data<AppState>,
     caller: Authorized<ReadAssets>,
-    filter: web::Query<EntityFilter>,
-    page: web::Query<PageParams>,
+    filter: Query<EntityFilter>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<EquityEntityView>>> {
     let limit = page.limit()?;
     let mut query = equity_entity::Entity::find()
@@ -409,7 +409,7 @@ async fn list_shareholdings(
     state: web::Data<AppState>,
     caller: Authorized<ReadAssets>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ShareholdingView>>> {
     let entity = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
     let limit = page.limit()?;

@@ -252,6 +252,24 @@ fn parse_row(line: u64, cells: &Cells<'_>) -> Result<Row, Vec<FieldError>> {
     let get = |column: &str| cells.get(column);
     let field =
         |name: &str, code: &'static str| FieldError::new(format!("rows[{line}].{name}"), code);
+    let mut controlled: Vec<(&usize, &String)> = cells
+        .index
+        .iter()
+        .map(|(name, i)| (i, name))
+        .filter(|(i, _)| {
+            cells
+                .record
+                .get(**i)
+                .is_some_and(|cell| cell.chars().any(char::is_control))
+        })
+        .collect();
+    if !controlled.is_empty() {
+        controlled.sort();
+        return Err(controlled
+            .into_iter()
+            .map(|(_, name)| field(name, "control_characters"))
+            .collect());
+    }
     let households = get("member_households")
         .parse::<i64>()
         .map_err(|_| "invalid_value")

@@ -14,7 +14,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageOrganizations, ReadOrganizations};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -144,7 +144,7 @@ pub async fn list_incomes(
     state: web::Data<AppState>,
     caller: Authorized<ReadOrganizations>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<IncomeView>>> {
     let organization = find_visible(&state.db, &caller, *id).await?;
     let limit = page.limit()?;

@@ -26,7 +26,7 @@ use crate::auth::permissions::{EditOrganization, ManageOrganizations, ReadOrgani
 use crate::auth::{Authorized, Caller};
 use crate::domain::{Mobile, RegionCode, Uscc, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, created, with_etag};
+use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::{banks, db, regions, validate};
@@ -295,8 +295,8 @@ pub struct OrganizationFilter {
 async fn list_organizations(
     state: web::Data<AppState>,
     caller: Authorized<ReadOrganizations>,
-    filter: web::Query<OrganizationFilter>,
-    page: web::Query<PageParams>,
+    filter: Query<OrganizationFilter>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<OrganizationView>>> {
     let limit = page.limit()?;
     let mut query = organization::Entity::find()
@@ -315,8 +315,9 @@ async fn list_organizations(
         );
     }
     if let Some(raw) = &filter.region_code {
-        let code = RegionCode::parse(raw)
-            .map_err(|_| ApiError::InvalidQuery("region_code is not a region code".into()))?;
+        let code = RegionCode::parse(raw).map_err(|_| {
+            ApiError::InvalidQuery(vec![FieldError::new("region_code", "invalid_region_code")])
+        })?;
         let (low, high) = code.subtree_bounds();
         query = query.filter(organization::Column::RegionCode.between(low, high));
     }

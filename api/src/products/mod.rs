@@ -10,7 +10,7 @@ use entity::{
     AssetKind, LoanPurpose, Money, ProductStatus, Rate, Ratio, RepaymentMethod, Role, loan_product,
     product_collateral,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{self, Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -25,7 +25,7 @@ use crate::auth::{Authorized, Caller};
 use crate::db;
 use crate::domain::parse_name;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, created, with_etag};
+use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -384,8 +384,8 @@ pub struct ProductFilter {
 async fn list_products(
     state: web::Data<AppState>,
     _caller: Authorized<ReadProducts>,
-    filter: web::Query<ProductFilter>,
-    page: web::Query<PageParams>,
+    filter: Query<ProductFilter>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ProductView>>> {
     let limit = page.limit()?;
     let mut query = loan_product::Entity::find().order_by_asc(loan_product::Column::Id);
@@ -401,7 +401,7 @@ async fn list_products(
     if let Some(kind) = filter.kind {
         query = query.filter(
             loan_product::Column::Id.in_subquery(
-                Query::select()
+                sea_query::Query::select()
                     .column(product_collateral::Column::ProductId)
                     .from(product_collateral::Entity)
                     .and_where(product_collateral::Column::Kind.eq(kind))

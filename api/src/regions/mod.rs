@@ -12,7 +12,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageRegions, ReadRegions};
 use crate::domain::{RegionCode, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::{db, validate};
@@ -66,8 +66,8 @@ pub struct RegionFilter {
 async fn list_regions(
     state: web::Data<AppState>,
     _caller: Authorized<ReadRegions>,
-    filter: web::Query<RegionFilter>,
-    page: web::Query<PageParams>,
+    filter: Query<RegionFilter>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<RegionView>>> {
     let limit = page.limit()?;
     let mut query = region::Entity::find().order_by_asc(region::Column::Code);
@@ -75,8 +75,9 @@ async fn list_regions(
         query = query.filter(region::Column::Code.gt(after));
     }
     if let Some(parent) = &filter.parent_code {
-        let parent = RegionCode::parse(parent)
-            .map_err(|_| ApiError::InvalidQuery("parent_code is not a region code".into()))?;
+        let parent = RegionCode::parse(parent).map_err(|_| {
+            ApiError::InvalidQuery(vec![FieldError::new("parent_code", "invalid_region_code")])
+        })?;
         query = query.filter(region::Column::ParentCode.eq(parent.as_str()));
     }
     if let Some(level) = filter.level {

@@ -19,8 +19,10 @@ pub use figures::{IncomeFigures, Percent, TIER_HIGH, TIER_LOW, income_figures};
 
 use crate::auth::Authorized;
 use crate::auth::permissions::ReadIncomeStats;
+use crate::csv_out::text_cell;
 use crate::domain::RegionCode;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::extract::Query;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -77,14 +79,13 @@ pub struct TownshipIncome {
 async fn income_stats(
     state: web::Data<AppState>,
     _caller: Authorized<ReadIncomeStats>,
-    query: web::Query<IncomeStatsQuery>,
+    query: Query<IncomeStatsQuery>,
     request: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let region = match &query.region_code {
-        Some(raw) => Some(
-            RegionCode::parse(raw)
-                .map_err(|_| ApiError::InvalidQuery("region_code is not a region code".into()))?,
-        ),
+        Some(raw) => Some(RegionCode::parse(raw).map_err(|_| {
+            ApiError::InvalidQuery(vec![FieldError::new("region_code", "invalid_region_code")])
+        })?),
         None => None,
     };
     let stats = compute(&state.db, query.year, region.as_ref()).await?;
@@ -192,8 +193,8 @@ fn to_csv(stats: &IncomeStats) -> Result<Vec<u8>, ApiError> {
     for (code, name, f) in rows {
         writer
             .write_record([
-                code,
-                name,
+                text_cell(&code).into_owned(),
+                text_cell(&name).into_owned(),
                 f.organization_count.to_string(),
                 f.total.to_string(),
                 f.mean.map(|m| m.to_string()).unwrap_or_default(),

@@ -23,7 +23,7 @@ use crate::auth::permissions::{ManageUsers, ReadUsers};
 use crate::auth::{Authorized, guard, password, sessions};
 use crate::domain::{Mobile, NewPassword, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, created, parse_json, with_etag};
+use crate::extract::{IfMatch, Json, Query, created, parse_json, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::{db, validate};
@@ -308,8 +308,8 @@ pub struct UserFilter {
 async fn list_users(
     state: web::Data<AppState>,
     _caller: Authorized<ReadUsers>,
-    filter: web::Query<UserFilter>,
-    page: web::Query<PageParams>,
+    filter: Query<UserFilter>,
+    page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<UserView>>> {
     let limit = page.limit()?;
     let mut query = user::Entity::find().order_by_asc(user::Column::Id);

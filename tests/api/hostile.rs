@@ -1,0 +1,281 @@
+//! Hostile input: control characters, spreadsheet formulas, stalled bodies, unreadable queries.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_nul_in_a_login_is_a_field_error_not_a_crash() {
+    let app = spawn_app().await;
+    let reply = app
+        .post("/api/v1/auth/login")
+        .body("application/json", r#"{"mobile":"1\u0000","password":"x"}"#)
+        .send()
+        .await;
+    reply.assert_fields(&[("mobile", "control_characters")]);
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_in_bodies_queries_cursors_and_files() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+
+    // Names are one line: no NUL, no line break. Nothing is stored.
+    for name in ["郭家\u{0}庄村", "郭家庄村\n", "\u{7}"] {
+        app.post("/api/v1/regions")
+            .bearer(&admin)
+            .json(&json!({"code": "140826100002", "name": name}))
+            .send()
+            .await
+            .assert_fields(&[("name", "control_characters")]);
+    }
+    app.get("/api/v1/regions/140826100002")
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+
+    // A multi-line note may hold line breaks, but not a NUL.
+    let user = app.create_user("org_operator").await;
+    let asset = app
+        .post("/api/v1/assets")
+        .bearer(&app.admin_token().await)
+        .json(&json!({
+            "organization_id": app.fixture.org,
+            "kind": "production_facility", "name": "蔬菜大棚", "region_code": VILLAGE,
+            "address": "北庄村", "quantity": "1", "unit": "座",
+            "description": "日光温室\n2019 年建成\t完好",
+        }))
+        .send()
+        .await;
+    let asset_id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/api/v1/assets/{asset_id}/verification"))
+        .bearer(&admin)
+        .json(&json!({"decision": "rejected", "note": "证书缺失\u{0}"}))
+        .send()
+        .await
+        .assert_fields(&[("note", "control_characters")]);
+    assert!(user["id"].is_string());
+
+    // Query parameters and cursors.
+    let reply = app
+        .get("/api/v1/organizations?q=%00")
+        .bearer(&admin)
+        .send()
+        .await;
+    let body = reply.assert_problem(400, "invalid_query");
+    assert_eq!(body["errors"][0]["field"], "q");
+    assert_eq!(body["errors"][0]["code"], "control_characters");
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#""1408\u0000""#);
+    app.get(&format!("/api/v1/regions?cursor={forged}"))
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_problem(400, "invalid_cursor");
+
+    // A CSV cell.
+    let header = "name,uscc,village_code,village_name,legal_rep_name,legal_rep_mobile,member_households,income_year,income";
+    let village = "140826101150";
+    let file = format!(
+        "{header}\n村\u{0}股份经济合作社,{},{village},村,李四,13900000002,50,2021,60000.00\n",
+        uscc_for(village)
+    );
+    app.post("/api/v1/organizations/import")
+        .bearer(&admin)
+        .body("text/csv", file)
+        .send()
+        .await
+        .assert_fields(&[("rows[2].name", "control_characters")]);
+}
+
+#[tokio::test]
+async fn csv_exports_neutralize_formulas_and_storage_keeps_them_literal() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let formula = "=cmd|' /C calc'!A0";
+    app.post("/api/v1/regions")
+        .bearer(&admin)
+        .json(&json!({"code": "140826102000", "name": formula}))
+        .send()
+        .await
+        .assert_status(201);
+    let stored = app
+        .get("/api/v1/regions/140826102000")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(stored.assert_status(200)["name"], formula);
+
+    // An organization in that township with a 2021 income, so the township has a row.
+    let header = "name,uscc,village_code,village_name,legal_rep_name,legal_rep_mobile,member_households,income_year,income";
+    let village = "140826102001";
+    let file = format!(
+        "{header}\n\"=HYPERLINK(\"\"http://evil.example\"\")\",{},{village},@SUM(A1),+1+cmd,13900000003,50,2021,60000.00\n",
+        uscc_for(village)
+    );
+    app.post("/api/v1/organizations/import")
+        .bearer(&admin)
+        .body("text/csv", file)
+        .send()
+        .await
+        .assert_status(201);
+    let listed = app
+        .get(&format!("/api/v1/organizations?region_code={village}"))
+        .bearer(&admin)
+        .send()
+        .await;
+    let org = &listed.assert_status(200)["items"][0];
+    assert_eq!(org["name"], "=HYPERLINK(\"http://evil.example\")");
+    assert_eq!(org["legal_rep_name"], "+1+cmd");
+
+    let csv = app
+        .get("/api/v1/stats/income?year=2021")
+        .bearer(&admin)
+        .header("accept", "text/csv")
+        .send()
+        .await;
+    assert_eq!(csv.status, 200);
+    let mut reader = csv::Reader::from_reader(csv.bytes.as_slice());
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap().get(1).unwrap().to_owned())
+        .collect();
+    assert!(names.contains(&format!("'{formula}")), "{names:?}");
+    for name in &names {
+        assert!(
+            !name.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{name:?} would run as a formula"
+        );
+    }
+}
+
+/// Sends the head of a request and only part of its body, then waits for the answer.
+async fn stall_body(address: &str, path: &str, extra_headers: &str) -> (String, Duration) {
+    let host = address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{extra_headers}Content-Length: 1000\r\n\r\n0123456789"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut answer))
+        .await
+        .expect("the server answers a stalled body")
+        .unwrap();
+    (
+        String::from_utf8_lossy(&answer[..read]).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn a_body_that_never_arrives_gets_408() {
+    let app = spawn_app_with(|s| s.body_timeout_secs = 1).await;
+    let (answer, waited) = stall_body(
+        &app.address,
+        "/api/v1/auth/login",
+        "Content-Type: application/json\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+
+    // An upload as well.
+    let token = app.admin_token().await;
+    let asset = app
+        .post("/api/v1/assets")
+        .bearer(&token)
+        .json(&json!({
+            "organization_id": app.fixture.org,
+            "kind": "production_facility", "name": "冷库", "region_code": VILLAGE,
+            "address": "北庄村", "quantity": "1", "unit": "座",
+        }))
+        .send()
+        .await;
+    let asset_id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let (answer, _) = stall_body(
+        &app.address,
+        &format!("/api/v1/assets/{asset_id}/documents"),
+        &format!(
+            "Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+        ),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[tokio::test]
+async fn unreadable_query_parameters_are_named_and_localized() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let reply = app
+        .get("/api/v1/users?role=king")
+        .bearer(&admin)
+        .header("accept-language", "zh-CN")
+        .send()
+        .await;
+    let body = reply.assert_problem(400, "invalid_query");
+    assert_eq!(body["errors"][0]["field"], "role");
+    assert_eq!(body["errors"][0]["code"], "unknown_value");
+    assert_eq!(body["errors"][0]["message"], "取值不在允许范围内");
+    assert!(!reply.text.contains("deserialize"), "{}", reply.text);
+    assert!(body.get("detail").is_none());
+
+    let reply = app
+        .get("/api/v1/users?limit=1000")
+        .bearer(&admin)
+        .send()
+        .await;
+    let body = reply.assert_problem(400, "invalid_query");
+    assert_eq!(body["errors"][0]["field"], "limit");
+    assert_eq!(body["errors"][0]["code"], "limit_out_of_range");
+    let reply = app
+        .get("/api/v1/users?limit=-5")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(
+        reply.assert_problem(400, "invalid_query")["errors"][0]["field"],
+        "limit"
+    );
+}
+
+#[tokio::test]
+async fn metrics_can_be_switched_off_or_moved_to_an_address_of_their_own() {
+    let off = spawn_app_with(|s| s.metrics = api::config::MetricsEndpoint::Off).await;
+    off.get("/metrics")
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let separate = format!("127.0.0.1:{port}");
+    let app = spawn_app_with(|s| {
+        s.metrics = api::config::MetricsEndpoint::Separate(separate.clone());
+    })
+    .await;
+    app.get("/health/live").send().await.assert_status(200);
+    app.get("/metrics")
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    let scraped = reqwest::get(format!("http://{separate}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(scraped.status().as_u16(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(
+        text.contains("api_http_requests_total{endpoint=\"/health/live\""),
+        "{text}"
+    );
+}
