@@ -264,7 +264,6 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let pairs = url::form_urlencoded::parse(query.as_bytes());
     let controlled: Vec<FieldError> = pairs
-        .clone()
         .filter(|(name, value)| name.chars().chain(value.chars()).any(char::is_control))
         .map(|(name, _)| {
             FieldError::new(
