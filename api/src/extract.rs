@@ -218,8 +218,14 @@ pub fn created<T: serde::Serialize>(
     version: i32,
     body: &T,
 ) -> HttpResponse {
+    created_at(&format!("/api/v1/{collection}/{id}"), version, body)
+}
+
+/// 201 for a new object found at `location`. Objects that never change (a valuation, a
+/// document) have version 1 for good.
+pub fn created_at<T: serde::Serialize>(location: &str, version: i32, body: &T) -> HttpResponse {
     HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/{collection}/{id}")))
+        .insert_header((header::LOCATION, location))
         .insert_header(etag(version))
         .json(body)
 }

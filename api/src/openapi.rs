@@ -48,6 +48,51 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every operation that needs a token can answer 401 (no valid session) and 403 (the role may not,
+/// or the password must be changed first): said once here, for every secured operation, so that
+/// generated clients know both.
+pub struct AuthResponses;
+
+impl Modify for AuthResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if operation.security.as_ref().is_none_or(Vec::is_empty) {
+                    continue;
+                }
+                let responses = &mut operation.responses.responses;
+                responses.entry("401".into()).or_insert_with(|| {
+                    problem("No valid access token (`unauthenticated`, `invalid_token`, `token_expired`, `session_revoked`)")
+                });
+                responses.entry("403".into()).or_insert_with(|| {
+                    problem("The role may not do this (`forbidden`), or the password must be changed first (`password_change_required`)")
+                });
+            }
+        }
+    }
+}
+
 /// OpenAPI requires a description on every response; where a handler gives none, the status's
 /// reason phrase ("OK", "Not Found") stands in.
 pub fn describe_responses(document: &mut utoipa::openapi::OpenApi) {

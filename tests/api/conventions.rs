@@ -208,3 +208,82 @@ async fn the_served_document_is_openapi_3() {
         "bearer"
     );
 }
+
+/// Every 201 says where the new object lives and which version it is; the location answers.
+#[tokio::test]
+async fn created_objects_carry_location_and_etag() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let operator = app.token_for("org_operator").await;
+    let mut created = Vec::new();
+    created.push(
+        app.post("/api/v1/regions")
+            .bearer(&admin)
+            .json(&serde_json::json!({"code": "140826100002", "name": "郭家庄村"}))
+            .send()
+            .await,
+    );
+    let asset = app
+        .post("/api/v1/assets")
+        .bearer(&operator)
+        .json(&serde_json::json!({
+            "kind": "production_facility", "name": "冷库", "region_code": VILLAGE,
+            "address": "北庄村", "quantity": "1", "unit": "座",
+        }))
+        .send()
+        .await;
+    let asset_id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    created.push(
+        app.post(&format!("/api/v1/assets/{asset_id}/valuations"))
+            .bearer(&admin)
+            .json(&serde_json::json!({
+                "value": "100000.00", "method": "cost", "appraiser": "评估所",
+                "appraisal_date": today.to_string(),
+                "valid_until": (today + chrono::Duration::days(30)).to_string(),
+            }))
+            .send()
+            .await,
+    );
+    created.push(
+        app.post(&format!("/api/v1/assets/{asset_id}/documents"))
+            .bearer(&operator)
+            .multipart(
+                reqwest::multipart::Form::new()
+                    .text("kind", "appraisal_report")
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::bytes(b"%PDF-1.7\n%%EOF".to_vec())
+                            .file_name("r.pdf"),
+                    ),
+            )
+            .send()
+            .await,
+    );
+    let entity = app
+        .post("/api/v1/equity-entities")
+        .bearer(&operator)
+        .json(&serde_json::json!({"kind": "project", "name": "南永青村蔬菜大棚项目"}))
+        .send()
+        .await;
+    let entity_id = entity.assert_status(201)["id"].as_str().unwrap().to_owned();
+    created.push(
+        app.post(&format!("/api/v1/equity-entities/{entity_id}/shareholdings"))
+            .bearer(&operator)
+            .json(&serde_json::json!({
+                "holder_name": "南永青村股份经济合作社", "holder_type": "collective", "percentage": "30.00",
+            }))
+            .send()
+            .await,
+    );
+    for reply in created {
+        reply.assert_status(201);
+        let location = reply.header("location").expect("Location").to_owned();
+        assert!(reply.header("etag").is_some(), "no ETag for {location}");
+        let read = app.get(&location).bearer(&admin).send().await;
+        assert_eq!(read.status, 200, "{location}: {}", read.text);
+        if read.body.is_object() {
+            assert_eq!(read.body["id"], reply.body["id"], "{location}");
+        }
+    }
+}

@@ -37,3 +37,36 @@ fn every_response_has_a_description() {
         }
     }
 }
+
+/// Generated clients learn every answer a secured call can give: 401 and 403 everywhere a token
+/// is needed, 429 where sign-in is rate-limited.
+#[test]
+fn secured_operations_declare_401_and_403() {
+    let document: serde_json::Value =
+        serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses");
+    let mut secured = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            if operation["security"]
+                .as_array()
+                .is_none_or(|s| s.is_empty())
+            {
+                continue;
+            }
+            secured += 1;
+            for status in ["401", "403"] {
+                assert!(
+                    operation["responses"].get(status).is_some(),
+                    "{method} {path} lacks {status}"
+                );
+            }
+        }
+    }
+    assert!(secured > 50, "{secured} secured operations");
+    for path in ["/api/v1/auth/login", "/api/v1/auth/refresh"] {
+        assert!(document["paths"][path]["post"]["responses"]["429"].is_object());
+    }
+    let income = &document["paths"]["/api/v1/stats/income"]["get"]["responses"]["200"]["content"];
+    assert!(income["application/json"].is_object(), "{income}");
+    assert!(income["text/csv"].is_object(), "{income}");
+}

@@ -26,7 +26,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageAssets, ReadAssets};
 use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::Query;
+use crate::extract::{Query, created_at};
 use crate::pagination::{Page, PageParams};
 use crate::scope::AssetScope;
 use crate::state::AppState;
@@ -158,7 +158,7 @@ async fn read_form(mut form: Multipart) -> Result<Upload, ApiError> {
     params(("id" = Uuid, Path)),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, body = DocumentView),
+        (status = 201, body = DocumentView, headers(("ETag" = String), ("Location" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing kind or file, or not JPEG/PNG/PDF (`unsupported_file_type`)", body = Problem, content_type = "application/problem+json"),
@@ -243,7 +243,11 @@ pub async fn upload(
         remove_blobs(&state.store, vec![storage_key]).await;
         return Err(err.into());
     }
-    Ok(HttpResponse::Created().json(DocumentView::from(model)))
+    Ok(created_at(
+        &format!("/api/v1/documents/{}/content", model.id),
+        1,
+        &DocumentView::from(model),
+    ))
 }
 
 /// An asset's documents, oldest first.

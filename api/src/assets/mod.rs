@@ -46,6 +46,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(verify_asset)
         .service(valuations::add_valuation)
         .service(valuations::list_valuations)
+        .service(valuations::get_valuation)
         .service(documents::upload)
         .service(documents::list_documents);
 }

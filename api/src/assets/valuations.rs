@@ -1,6 +1,7 @@
 //! Appraisals of an asset. The county adds them (and, once applications exist, a bank officer
 //! for an asset pledged to that bank).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{Money, ValuationMethod, asset_valuation};
@@ -14,7 +15,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{AppraiseAssets, ReadAssets};
 use crate::domain::parse_name;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::AssetScope;
 use crate::state::AppState;
@@ -76,7 +77,7 @@ fn parse_value(value: Money) -> Result<Money, &'static str> {
     params(("id" = Uuid, Path)),
     request_body = ValuationRequest,
     responses(
-        (status = 201, body = ValuationView),
+        (status = 201, body = ValuationView, headers(("ETag" = String), ("Location" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -126,7 +127,42 @@ pub async fn add_valuation(
     asset_valuation::Entity::insert(asset_valuation::ActiveModel::from(model.clone()))
         .exec_without_returning(&state.db)
         .await?;
-    Ok(HttpResponse::Created().json(ValuationView::from(model)))
+    Ok(created(
+        &format!("assets/{}/valuations", model.asset_id),
+        model.id,
+        1,
+        &ValuationView::from(model),
+    ))
+}
+
+/// One appraisal of an asset.
+#[utoipa::path(
+    tag = "assets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("valuation_id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ValuationView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/assets/{id}/valuations/{valuation_id}")]
+pub async fn get_valuation(
+    state: web::Data<AppState>,
+    caller: Authorized<ReadAssets>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (asset_id, valuation_id) = path.into_inner();
+    let asset = find_visible(&state.db, AssetScope::of(&caller), asset_id).await?;
+    let valuation = asset_valuation::Entity::find_by_id(valuation_id)
+        .filter(asset_valuation::Column::AssetId.eq(asset.id))
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(with_etag(
+        StatusCode::OK,
+        1,
+        &ValuationView::from(valuation),
+    ))
 }
 
 /// Whether the asset carries an open lien for an application to `bank`.

@@ -21,7 +21,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageAssets, ReadAssets};
 use crate::domain::{Uscc, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{IfMatch, Json, Query, created, with_etag};
+use crate::extract::{IfMatch, Json, Query, created, created_at, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::{AssetScope, acting_organization};
 use crate::state::AppState;
@@ -34,6 +34,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(update_entity)
         .service(add_shareholding)
         .service(list_shareholdings)
+        .service(get_shareholding)
         .service(delete_shareholding);
 }
 
@@ -314,7 +315,7 @@ pub struct ShareholdingRequest {
     params(("id" = Uuid, Path)),
     request_body = ShareholdingRequest,
     responses(
-        (status = 201, body = ShareholdingView),
+        (status = 201, body = ShareholdingView, headers(("ETag" = String), ("Location" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`shares_exceed_100`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -341,7 +342,44 @@ async fn add_shareholding(
         percentage,
     )
     .await?;
-    Ok(HttpResponse::Created().json(ShareholdingView::from(created)))
+    Ok(created_at(
+        &format!(
+            "/api/v1/equity-entities/{}/shareholdings/{}",
+            created.entity_id, created.id
+        ),
+        1,
+        &ShareholdingView::from(created),
+    ))
+}
+
+/// One shareholding of an entity.
+#[utoipa::path(
+    tag = "equity",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("sid" = Uuid, Path)),
+    responses(
+        (status = 200, body = ShareholdingView, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/equity-entities/{id}/shareholdings/{sid}")]
+async fn get_shareholding(
+    state: web::Data<AppState>,
+    caller: Authorized<ReadAssets>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (entity_id, shareholding_id) = path.into_inner();
+    let entity = find_visible(&state.db, AssetScope::of(&caller), entity_id).await?;
+    let share = shareholding::Entity::find_by_id(shareholding_id)
+        .filter(shareholding::Column::EntityId.eq(entity.id))
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(with_etag(
+        actix_web::http::StatusCode::OK,
+        1,
+        &ShareholdingView::from(share),
+    ))
 }
 
 pub fn parse_share(percentage: Percentage) -> Result<Percentage, &'static str> {

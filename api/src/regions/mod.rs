@@ -1,6 +1,5 @@
 //! Administrative divisions: the 12-digit codes every organization, bank and statistic hangs on.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use entity::{RegionLevel, region};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -12,7 +11,7 @@ use crate::auth::Authorized;
 use crate::auth::permissions::{ManageRegions, ReadRegions};
 use crate::domain::{RegionCode, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Query, created_at};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use crate::{db, validate};
@@ -133,7 +132,7 @@ pub struct CreateRegionRequest {
     security(("bearer" = [])),
     request_body = CreateRegionRequest,
     responses(
-        (status = 201, body = RegionView),
+        (status = 201, body = RegionView, headers(("ETag" = String), ("Location" = String))),
         (status = 409, description = "`region_exists`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -162,7 +161,11 @@ async fn create_region(
         return Err(ApiError::Validation(errors));
     }
     let created = insert(&state.db, &code, &name).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(RegionView::from(created)))
+    Ok(created_at(
+        &format!("/api/v1/regions/{}", created.code),
+        1,
+        &RegionView::from(created),
+    ))
 }
 
 /// Adds a region whose parent must already exist (`unknown_parent` on `code` otherwise).

@@ -69,8 +69,10 @@ pub struct TownshipIncome {
     security(("bearer" = [])),
     params(IncomeStatsQuery),
     responses(
-        (status = 200, body = IncomeStats, content_type = "application/json"),
-        (status = 200, body = String, content_type = "text/csv"),
+        (status = 200, description = "The figures: JSON by default, CSV with `Accept: text/csv`", content(
+            (IncomeStats = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     )
