@@ -9,6 +9,7 @@
 mod assets;
 mod auth;
 mod banks;
+mod binary;
 mod conventions;
 mod equity;
 mod helpers;
