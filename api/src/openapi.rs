@@ -69,55 +69,53 @@ impl Modify for AuthResponses {
                     .build(),
             )
         };
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in operations.into_iter().flatten() {
-                if operation.security.as_ref().is_none_or(Vec::is_empty) {
-                    continue;
-                }
-                let responses = &mut operation.responses.responses;
-                responses.entry("401".into()).or_insert_with(|| {
-                    problem("No valid access token (`unauthenticated`, `invalid_token`, `token_expired`, `session_revoked`)")
-                });
-                responses.entry("403".into()).or_insert_with(|| {
-                    problem("The role may not do this (`forbidden`), or the password must be changed first (`password_change_required`)")
-                });
+        for operation in operations_mut(openapi) {
+            if operation.security.as_ref().is_none_or(Vec::is_empty) {
+                continue;
             }
+            let responses = &mut operation.responses.responses;
+            responses.entry("401".into()).or_insert_with(|| {
+                problem("No valid access token (`unauthenticated`, `invalid_token`, `token_expired`, `session_revoked`)")
+            });
+            responses.entry("403".into()).or_insert_with(|| {
+                problem("The role may not do this (`forbidden`), or the password must be changed first (`password_change_required`)")
+            });
         }
     }
+}
+
+fn operations_mut(
+    document: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    document.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 /// OpenAPI requires a description on every response; where a handler gives none, the status's
 /// reason phrase ("OK", "Not Found") stands in.
 pub fn describe_responses(document: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
-    for item in document.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            for (status, response) in operation.responses.responses.iter_mut() {
-                if let RefOr::T(response) = response
-                    && response.description.is_empty()
-                {
-                    response.description = status
-                        .parse::<u16>()
-                        .ok()
-                        .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
-                        .and_then(|code| code.canonical_reason())
-                        .unwrap_or("Response")
-                        .to_owned();
-                }
+    for operation in operations_mut(document) {
+        for (status, response) in operation.responses.responses.iter_mut() {
+            if let RefOr::T(response) = response
+                && response.description.is_empty()
+            {
+                response.description = status
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
+                    .and_then(|code| code.canonical_reason())
+                    .unwrap_or("Response")
+                    .to_owned();
             }
         }
     }

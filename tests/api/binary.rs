@@ -146,6 +146,22 @@ fn compose_environment(given: &BTreeMap<&str, &str>) -> BTreeMap<String, String>
     env
 }
 
+/// The compose environment, changed only where compose relies on its own network and image: the
+/// database host, a free port on loopback, and the data volume.
+fn compose_environment_here(
+    database: &TestDatabase,
+    given: &BTreeMap<&str, &str>,
+) -> BTreeMap<String, String> {
+    let mut env = compose_environment(given);
+    env.insert("DATABASE_URL".into(), database.url.clone());
+    env.insert("APP_BIND".into(), "127.0.0.1:0".into());
+    env.insert(
+        "APP_DATA_DIR".into(),
+        database.data_dir.path().join("data").display().to_string(),
+    );
+    env
+}
+
 fn resolve(value: &str, given: &BTreeMap<&str, &str>) -> String {
     let Some(inner) = value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) else {
         return value.to_owned();
@@ -160,16 +176,8 @@ fn resolve(value: &str, given: &BTreeMap<&str, &str>) -> String {
 #[tokio::test]
 async fn the_binary_starts_with_the_compose_environment_and_stops_on_sigterm() {
     let database = TestDatabase::create().await;
-    let mut env = compose_environment(&BTreeMap::new());
+    let mut env = compose_environment_here(&database, &BTreeMap::new());
     assert_eq!(env["APP_ADMIN_MOBILE"], "13800000000", "compose's default");
-    // Only what compose gets from its own network and image differs here: the database host,
-    // a free port on loopback, and the data volume.
-    env.insert("DATABASE_URL".into(), database.url.clone());
-    env.insert("APP_BIND".into(), "127.0.0.1:0".into());
-    env.insert(
-        "APP_DATA_DIR".into(),
-        database.data_dir.path().join("data").display().to_string(),
-    );
     env.insert("APP_METRICS".into(), "main".into());
     let server = Server::start(&env, database.data_dir.path());
     server.wait_ready().await;
@@ -251,13 +259,7 @@ async fn all_digit_settings_from_the_environment_stay_text() {
             "01234567890123456789012345678901234567890123",
         ),
     ]);
-    let mut env = compose_environment(&given);
-    env.insert("DATABASE_URL".into(), database.url.clone());
-    env.insert("APP_BIND".into(), "127.0.0.1:0".into());
-    env.insert(
-        "APP_DATA_DIR".into(),
-        database.data_dir.path().join("data").display().to_string(),
-    );
+    let mut env = compose_environment_here(&database, &given);
     env.insert("APP_METRICS".into(), "off".into());
     let server = Server::start(&env, database.data_dir.path());
     server.wait_ready().await;

@@ -40,7 +40,6 @@ async fn control_characters_are_refused_in_bodies_queries_cursors_and_files() {
         .assert_problem(404, "not_found");
 
     // A multi-line note may hold line breaks, but not a NUL.
-    let user = app.create_user("org_operator").await;
     let asset = app
         .post("/api/v1/assets")
         .bearer(&app.admin_token().await)
@@ -59,7 +58,6 @@ async fn control_characters_are_refused_in_bodies_queries_cursors_and_files() {
         .send()
         .await
         .assert_fields(&[("note", "control_characters")]);
-    assert!(user["id"].is_string());
 
     // Query parameters and cursors.
     let reply = app
@@ -78,18 +76,24 @@ async fn control_characters_are_refused_in_bodies_queries_cursors_and_files() {
         .assert_problem(400, "invalid_cursor");
 
     // A CSV cell.
-    let header = "name,uscc,village_code,village_name,legal_rep_name,legal_rep_mobile,member_households,income_year,income";
     let village = "140826101150";
-    let file = format!(
-        "{header}\n村\u{0}股份经济合作社,{},{village},村,李四,13900000002,50,2021,60000.00\n",
+    let row = format!(
+        "村\u{0}股份经济合作社,{},{village},村,李四,13900000002,50,2021,60000.00",
         uscc_for(village)
     );
-    app.post("/api/v1/organizations/import")
-        .bearer(&admin)
-        .body("text/csv", file)
-        .send()
+    import_row(&app, &admin, &row)
         .await
         .assert_fields(&[("rows[2].name", "control_characters")]);
+}
+
+/// Imports a CSV file of one organization row.
+async fn import_row(app: &TestApp, admin: &str, row: &str) -> Reply {
+    let header = "name,uscc,village_code,village_name,legal_rep_name,legal_rep_mobile,member_households,income_year,income";
+    app.post("/api/v1/organizations/import")
+        .bearer(admin)
+        .body("text/csv", format!("{header}\n{row}\n"))
+        .send()
+        .await
 }
 
 #[tokio::test]
@@ -111,18 +115,12 @@ async fn csv_exports_neutralize_formulas_and_storage_keeps_them_literal() {
     assert_eq!(stored.assert_status(200)["name"], formula);
 
     // An organization in that township with a 2021 income, so the township has a row.
-    let header = "name,uscc,village_code,village_name,legal_rep_name,legal_rep_mobile,member_households,income_year,income";
     let village = "140826102001";
-    let file = format!(
-        "{header}\n\"=HYPERLINK(\"\"http://evil.example\"\")\",{},{village},@SUM(A1),+1+cmd,13900000003,50,2021,60000.00\n",
+    let row = format!(
+        "\"=HYPERLINK(\"\"http://evil.example\"\")\",{},{village},@SUM(A1),+1+cmd,13900000003,50,2021,60000.00",
         uscc_for(village)
     );
-    app.post("/api/v1/organizations/import")
-        .bearer(&admin)
-        .body("text/csv", file)
-        .send()
-        .await
-        .assert_status(201);
+    import_row(&app, &admin, &row).await.assert_status(201);
     let listed = app
         .get(&format!("/api/v1/organizations?region_code={village}"))
         .bearer(&admin)
