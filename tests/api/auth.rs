@@ -246,21 +246,23 @@ async fn one_address_is_rate_limited_on_login_and_refresh() {
         s.trust_proxy_headers = true;
     })
     .await;
-    let attempt = |address: &'static str| {
+    let attempt = |address: String| {
         app.post("/api/v1/auth/login")
-            .header("x-forwarded-for", address)
+            .header("x-forwarded-for", &address)
             .json(&json!({"mobile": unique_mobile(), "password": "Wrong-pass-1"}))
             .send()
     };
     for _ in 0..3 {
-        attempt("203.0.113.7").await.assert_status(401);
+        attempt("203.0.113.7".into()).await.assert_status(401);
     }
-    let limited = attempt("203.0.113.7").await;
+    let limited = attempt("203.0.113.7".into()).await;
     limited.assert_problem(429, "rate_limited");
     let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     // Another address is not affected, nor does the limited one lock anybody.
-    attempt("198.51.100.2").await.assert_status(401);
+    attempt("198.51.100.2".into()).await.assert_status(401);
+    // A forwarded value that is no address counts against the peer, and never breaks sign-in.
+    attempt("x".repeat(500)).await.assert_status(401);
     let admin = app
         .post("/api/v1/auth/login")
         .header("x-forwarded-for", "198.51.100.2")

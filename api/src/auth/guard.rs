@@ -30,11 +30,13 @@ pub struct AddressLimits {
 
 impl AddressLimits {
     /// The client's address: the peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+    /// A forwarded value that is not an IP address (a client may send anything) is ignored.
     pub fn client_address(&self, req: &HttpRequest) -> String {
         if self.trust_proxy_headers
             && let Some(forwarded) = req.connection_info().realip_remote_addr()
+            && let Ok(ip) = strip_port(forwarded).parse::<std::net::IpAddr>()
         {
-            return strip_port(forwarded).to_owned();
+            return ip.to_string();
         }
         req.peer_addr()
             .map(|addr| addr.ip().to_string())
