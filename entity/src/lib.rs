@@ -16,6 +16,7 @@ pub mod equity_entity;
 pub mod fixed;
 pub mod idempotency_key;
 pub mod lien;
+pub mod lifecycle;
 pub mod loan_application;
 pub mod loan_product;
 pub mod money;
@@ -35,5 +36,6 @@ pub use enums::{
     OrganizationStatus, ProductStatus, RegionLevel, RepaymentMethod, Role, UserStatus,
     ValuationMethod, Verification,
 };
+pub use lifecycle::{ApplicationAction, ProductAction};
 pub use fixed::{Percentage, Quantity, Rate, Ratio};
 pub use money::{Money, MoneyError};
