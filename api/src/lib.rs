@@ -23,6 +23,7 @@ pub mod extract;
 pub mod health;
 pub mod i18n;
 pub mod idempotency;
+pub mod liens;
 pub mod matching;
 pub mod middleware;
 pub mod openapi;
@@ -38,6 +39,7 @@ pub mod stats;
 pub mod storage;
 pub mod telemetry;
 pub mod throttle;
+pub mod transition;
 pub mod users;
 
 pub use config::Settings;

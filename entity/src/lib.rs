@@ -36,6 +36,6 @@ pub use enums::{
     OrganizationStatus, ProductStatus, RegionLevel, RepaymentMethod, Role, UserStatus,
     ValuationMethod, Verification,
 };
-pub use lifecycle::{ApplicationAction, ProductAction};
 pub use fixed::{Percentage, Quantity, Rate, Ratio};
+pub use lifecycle::{ApplicationAction, ProductAction};
 pub use money::{Money, MoneyError};

@@ -2,6 +2,7 @@
 //! withdrawal; bank staff see the applications submitted to their bank.
 
 mod lifecycle;
+pub mod ops;
 
 use std::collections::HashMap;
 
@@ -15,8 +16,8 @@ use entity::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -379,8 +380,7 @@ async fn create_application(
         &body,
         || async {
             let r: DraftRequest = parse_json(&body)?;
-            let draft = check_draft(db, organization_id, r, None, Vec::new()).await?;
-            let created = insert_draft(db, &caller, organization_id, draft).await?;
+            let created = ops::create_draft(db, &caller, organization_id, r).await?;
             let view = view(db, created).await?;
             Ok(Answer::json(StatusCode::CREATED, &view)?
                 .header(LOCATION, format!("/api/v1/applications/{}", view.id))
@@ -391,7 +391,7 @@ async fn create_application(
 }
 
 async fn insert_draft(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     caller: &Caller,
     organization_id: Uuid,
     draft: Draft,

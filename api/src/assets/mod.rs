@@ -11,8 +11,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    AssetKind, HolderType, LienStatus, Money, Quantity, Verification, asset, asset_valuation,
-    equity_entity, lien, shareholding,
+    AssetKind, HolderType, Money, Quantity, Verification, asset, asset_valuation, equity_entity,
+    shareholding,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -35,7 +35,7 @@ use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::{AssetScope, acting_organization};
 use crate::state::AppState;
-use crate::{db, regions};
+use crate::{db, liens, regions};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_asset)
@@ -99,7 +99,7 @@ pub async fn views(
 ) -> Result<Vec<AssetView>, ApiError> {
     let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
     let current = current_values(db, ids.clone()).await?;
-    let encumbered = encumbered_among(db, ids).await?;
+    let encumbered = liens::encumbered_among(db, ids, None).await?;
     Ok(rows
         .into_iter()
         .map(|a| AssetView {
@@ -138,29 +138,12 @@ async fn view(db: &impl ConnectionTrait, row: asset::Model) -> Result<AssetView,
     views(db, vec![row]).await?.pop().ok_or(ApiError::NotFound)
 }
 
-/// Which of these assets carry a reserved or active lien.
-pub async fn encumbered_among(
-    db: &impl ConnectionTrait,
-    asset_ids: Vec<Uuid>,
-) -> Result<std::collections::HashSet<Uuid>, ApiError> {
-    Ok(lien::Entity::find()
-        .select_only()
-        .column(lien::Column::AssetId)
-        .filter(lien::Column::AssetId.is_in(asset_ids))
-        .filter(lien::Column::Status.is_in(OPEN_LIENS))
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
-}
-
-/// Lien states that encumber an asset.
-pub const OPEN_LIENS: [LienStatus; 2] = [LienStatus::Reserved, LienStatus::Active];
-
 /// 409 `asset_encumbered` when the asset is under a reserved or active lien.
 async fn refuse_if_encumbered(db: &impl ConnectionTrait, asset_id: Uuid) -> Result<(), ApiError> {
-    if encumbered_among(db, vec![asset_id]).await?.is_empty() {
+    if liens::encumbered_among(db, [asset_id], None)
+        .await?
+        .is_empty()
+    {
         Ok(())
     } else {
         Err(ApiError::AssetEncumbered(asset_id))
@@ -483,11 +466,7 @@ async fn list_assets(
         query = query.filter(asset::Column::Verification.eq(verification));
     }
     if let Some(encumbered) = filter.encumbered {
-        let open = sea_orm::sea_query::Query::select()
-            .column(lien::Column::AssetId)
-            .from(lien::Entity)
-            .and_where(lien::Column::Status.is_in(OPEN_LIENS))
-            .to_owned();
+        let open = liens::encumbered_assets();
         query = query.filter(if encumbered {
             asset::Column::Id.in_subquery(open)
         } else {

@@ -171,14 +171,7 @@ async fn pledged_to(
     asset_id: Uuid,
     bank: Uuid,
 ) -> Result<bool, ApiError> {
-    let applications: Vec<Uuid> = entity::lien::Entity::find()
-        .select_only()
-        .column(entity::lien::Column::ApplicationId)
-        .filter(entity::lien::Column::AssetId.eq(asset_id))
-        .filter(entity::lien::Column::Status.is_in(super::OPEN_LIENS))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let applications = crate::liens::holders_of(db, asset_id).await?;
     Ok(entity::loan_application::Entity::find()
         .filter(entity::loan_application::Column::Id.is_in(applications))
         .filter(entity::loan_application::Column::BankId.eq(bank))

@@ -42,6 +42,15 @@ impl Caller {
     pub fn role(&self) -> Role {
         self.user.role
     }
+
+    /// A user acting outside any request (the demo loader, background jobs): the operations take
+    /// the same `Caller` as handlers, with no session behind it.
+    pub fn acting_as(user: user::Model) -> Caller {
+        Caller {
+            user,
+            session_id: Uuid::nil(),
+        }
+    }
 }
 
 impl FromRequest for Caller {

@@ -4,17 +4,18 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use entity::{
-    ApplicationStatus, AssetKind, DocumentKind, LienStatus, LoanPurpose, Money, ProductStatus,
-    RepaymentMethod, application_asset, asset, asset_document, lien, loan_application,
-    loan_product, product_collateral,
+    AssetKind, DocumentKind, LoanPurpose, Money, ProductStatus, RepaymentMethod, application_asset,
+    asset, asset_document, loan_product, product_collateral,
 };
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStoreExt, PutPayload};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
+use crate::applications::{DraftRequest, ops};
+use crate::auth::Caller;
+use crate::db;
 use crate::storage::Store;
-use crate::{applications, audit, db};
 
 struct DemoProduct {
     bank: &'static str,
@@ -228,13 +229,20 @@ const RESOLUTION_PDF: &[u8] =
 
 /// Applications for demo assets not yet named in any application.
 pub async fn applications(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     store: &Store,
     products: &HashMap<&'static str, Uuid>,
     author: Uuid,
 ) -> anyhow::Result<u64> {
     let mut created = 0;
     let today = db::today();
+    // The county's admin files the demo applications, through the same operations as the API.
+    let actor = Caller::acting_as(
+        entity::user::Entity::find_by_id(author)
+            .one(db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo's author is missing"))?,
+    );
     for demo in &APPLICATIONS {
         let Some(asset) = asset::Entity::find()
             .filter(asset::Column::Name.eq(demo.asset))
@@ -255,7 +263,6 @@ pub async fn applications(
         if already || product.is_none() {
             continue;
         }
-        let bank_id = product.map(|p| p.bank_id);
         let now = db::now();
         let document_id = Uuid::now_v7();
         let key = format!("assets/{}/{document_id}", asset.id);
@@ -279,68 +286,24 @@ pub async fn applications(
         }))
         .exec_without_returning(db)
         .await?;
-        let id = Uuid::now_v7();
-        let status = if demo.submitted {
-            ApplicationStatus::Submitted
-        } else {
-            ApplicationStatus::Draft
+        let request = DraftRequest {
+            amount: Some(Money::from_fen(demo.amount * 100)),
+            term_months: Some(demo.term),
+            purpose: Some(demo.purpose),
+            repayment_method: Some(demo.method),
+            asset_ids: Some(vec![asset.id]),
+            product_id: Some(product_id),
+            resolution_date: Some(today - Duration::days(20)),
+            resolution_document_id: Some(document_id),
         };
-        loan_application::Entity::insert(loan_application::ActiveModel::from(
-            loan_application::Model {
-                id,
-                reference: applications::next_reference(db).await?,
-                organization_id: asset.organization_id,
-                product_id: Some(product_id),
-                bank_id,
-                amount: Money::from_fen(demo.amount * 100),
-                term_months: demo.term,
-                purpose: demo.purpose,
-                repayment_method: demo.method,
-                status,
-                resolution_date: Some(today - Duration::days(20)),
-                resolution_document_id: Some(document_id),
-                created_by: author,
-                version: 1,
-                submitted_at: demo.submitted.then_some(now),
-                created_at: now,
-                updated_at: now,
-            },
-        ))
-        .exec_without_returning(db)
-        .await?;
-        application_asset::Entity::insert(application_asset::ActiveModel::from(
-            application_asset::Model {
-                application_id: id,
-                asset_id: asset.id,
-            },
-        ))
-        .exec_without_returning(db)
-        .await?;
+        let draft = ops::create_draft(db, &actor, asset.organization_id, request)
+            .await
+            .map_err(|err| anyhow::anyhow!("demo application for {}: {err:?}", demo.asset))?;
         if demo.submitted {
-            lien::Entity::insert(lien::ActiveModel::from(lien::Model {
-                id: Uuid::now_v7(),
-                asset_id: asset.id,
-                application_id: id,
-                status: LienStatus::Reserved,
-                created_at: now,
-                updated_at: now,
-            }))
-            .exec_without_returning(db)
-            .await?;
+            ops::submit(db, &actor, draft.id)
+                .await
+                .map_err(|err| anyhow::anyhow!("demo submission for {}: {err:?}", demo.asset))?;
         }
-        audit::record(
-            db,
-            Some(author),
-            if demo.submitted {
-                "application.submit"
-            } else {
-                "application.create"
-            },
-            "application",
-            id,
-            serde_json::json!({"demo": true, "status": status.as_str()}),
-        )
-        .await?;
         created += 1;
     }
     Ok(created)

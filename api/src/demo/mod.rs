@@ -330,17 +330,17 @@ async fn ensure_bank(db: &impl ConnectionTrait, demo: &DemoBank) -> anyhow::Resu
         })
     });
     insert_ignoring_existing(db, branches.collect()).await?;
-    if created {
-        let served = demo
-            .serves
-            .iter()
-            .map(|code| entity::bank_region::ActiveModel {
-                bank_id: Set(id),
-                region_code: Set((*code).to_owned()),
-            })
-            .collect();
-        insert_ignoring_existing(db, served).await?;
-    }
+    // Always ensured, also for a bank that existed before: the demo's submitted applications
+    // must pass the same matching rules as any other submission.
+    let served = demo
+        .serves
+        .iter()
+        .map(|code| entity::bank_region::ActiveModel {
+            bank_id: Set(id),
+            region_code: Set((*code).to_owned()),
+        })
+        .collect();
+    insert_ignoring_existing(db, served).await?;
     Ok((id, created))
 }
 

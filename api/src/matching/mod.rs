@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use actix_web::{HttpRequest, post, web};
 use entity::{
-    LienStatus, LoanPurpose, Money, ProductStatus, Rate, RepaymentMethod, Verification, asset,
-    bank_region, lien, loan_product, organization, product_collateral,
+    LoanPurpose, Money, ProductStatus, Rate, RepaymentMethod, Verification, asset, bank_region,
+    loan_product, organization, product_collateral,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -172,18 +172,8 @@ pub async fn asset_facts(
         return Err(ApiError::Validation(errors));
     }
     let values = current_values(db, ids.to_vec()).await?;
-    let mut open = lien::Entity::find()
-        .filter(lien::Column::AssetId.is_in(ids.iter().copied()))
-        .filter(lien::Column::Status.is_in([LienStatus::Reserved, LienStatus::Active]));
-    if let Some(application) = ignore_application {
-        open = open.filter(lien::Column::ApplicationId.ne(application));
-    }
-    let encumbered: HashSet<Uuid> = open
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.asset_id)
-        .collect();
+    let encumbered =
+        crate::liens::encumbered_among(db, ids.iter().copied(), ignore_application).await?;
     Ok(ids
         .iter()
         .filter_map(|id| rows.get(id))

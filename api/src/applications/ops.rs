@@ -1,0 +1,212 @@
+//! The operations on an application: plain functions over a connection and an acting user,
+//! called by the HTTP handlers, the demo loader and background jobs alike. Each one checks,
+//! moves the state through `transition::move_application` (the lifecycle table, a conditional
+//! update, the audit event), and moves liens through `liens`, in one transaction.
+
+use chrono::Months;
+use entity::{ApplicationAction, ProductStatus, asset, loan_application, loan_product};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{DraftRequest, asset_ids_of, check_draft, find_visible, insert_draft};
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::matching::{self, LoanRequest, ReasonCode};
+use crate::transition::move_application;
+use crate::{db, liens};
+
+/// Starts a draft for `organization_id` (the handler decides which organization the caller may
+/// act for).
+pub async fn create_draft(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: &Caller,
+    organization_id: Uuid,
+    request: DraftRequest,
+) -> Result<loan_application::Model, ApiError> {
+    let draft = check_draft(db, organization_id, request, None, Vec::new()).await?;
+    insert_draft(db, actor, organization_id, draft).await
+}
+
+/// Submits a draft: checks everything again, then in one transaction moves it to `submitted`,
+/// reserves a lien on every collateral asset and records the event. An asset already pledged
+/// elsewhere is 409 `asset_encumbered` naming it.
+pub async fn submit(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: &Caller,
+    id: Uuid,
+) -> Result<loan_application::Model, ApiError> {
+    let current = find_visible(db, actor, id).await?;
+    if current.status.may_move(ApplicationAction::Submit).is_none() {
+        return Err(ApiError::InvalidState(current.status.as_str()));
+    }
+    let asset_ids = asset_ids_of(db, current.id).await?;
+    // The versions the checks saw: the reservation proves the assets are still those.
+    let checked: Vec<(Uuid, i32)> = asset::Entity::find()
+        .select_only()
+        .column(asset::Column::Id)
+        .column(asset::Column::Version)
+        .filter(asset::Column::Id.is_in(asset_ids.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    check_submission(db, &current, &asset_ids).await?;
+
+    let txn = db.begin().await?;
+    // The state move comes first: it takes the write lock, and names the state it expects.
+    move_application(
+        &txn,
+        actor.id(),
+        &current,
+        ApplicationAction::Submit,
+        |update| {
+            update.col_expr(
+                loan_application::Column::SubmittedAt,
+                Expr::value(db::now()),
+            )
+        },
+        serde_json::json!({"liens": asset_ids}),
+    )
+    .await?;
+    if let Err(liens::NotReserved) = liens::reserve(&txn, current.id, &checked).await? {
+        drop(txn);
+        return Err(liens::explain(db, &asset_ids, current.id).await);
+    }
+    txn.commit().await?;
+    find_visible(db, actor, id).await
+}
+
+/// Withdraws an application (from draft, submitted, under review or info requested); its
+/// reserved liens are released.
+pub async fn withdraw(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: &Caller,
+    id: Uuid,
+) -> Result<loan_application::Model, ApiError> {
+    let current = find_visible(db, actor, id).await?;
+    let txn = db.begin().await?;
+    move_application(
+        &txn,
+        actor.id(),
+        &current,
+        ApplicationAction::Withdraw,
+        |update| update,
+        serde_json::json!({}),
+    )
+    .await?;
+    liens::release_reserved(&txn, current.id).await?;
+    txn.commit().await?;
+    find_visible(db, actor, id).await
+}
+
+/// The facts of an application, ready for matching; its own liens are not encumbrance.
+pub(super) async fn loan_request(
+    db: &impl sea_orm::ConnectionTrait,
+    application: &loan_application::Model,
+    asset_ids: &[Uuid],
+) -> Result<LoanRequest, ApiError> {
+    Ok(LoanRequest {
+        region: matching::organization_region(db, application.organization_id).await?,
+        amount: application.amount,
+        term_months: application.term_months,
+        purpose: application.purpose,
+        repayment_method: Some(application.repayment_method),
+        assets: matching::asset_facts(
+            db,
+            application.organization_id,
+            asset_ids,
+            Some(application.id),
+        )
+        .await?,
+        today: db::today(),
+    })
+}
+
+/// The field a matching reason is about, for a submit refused as `validation_failed`.
+fn field_of(code: ReasonCode, asset_id: Option<Uuid>, asset_ids: &[Uuid]) -> String {
+    match (
+        code,
+        asset_id.and_then(|id| asset_ids.iter().position(|a| *a == id)),
+    ) {
+        (_, Some(i)) => format!("asset_ids[{i}]"),
+        (ReasonCode::AmountOutOfRange | ReasonCode::InsufficientCollateral, _) => "amount".into(),
+        (ReasonCode::TermOutOfRange, _) => "term_months".into(),
+        (ReasonCode::PurposeNotAccepted, _) => "purpose".into(),
+        _ => "product_id".into(),
+    }
+}
+
+/// Everything a submission needs, checked again now: a product that matches, collateral,
+/// and a resolution document dated within the last 12 months.
+async fn check_submission(
+    db: &impl sea_orm::ConnectionTrait,
+    application: &loan_application::Model,
+    asset_ids: &[Uuid],
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let today = db::today();
+    if asset_ids.is_empty() {
+        errors.push(FieldError::new("asset_ids", "required"));
+    }
+    match application.resolution_date {
+        None => errors.push(FieldError::new("resolution_date", "required")),
+        Some(date) if date > today => errors.push(FieldError::new("resolution_date", "in_future")),
+        Some(date)
+            if today
+                .checked_sub_months(Months::new(12))
+                .is_some_and(|limit| date < limit) =>
+        {
+            errors.push(FieldError::new("resolution_date", "resolution_too_old"))
+        }
+        Some(_) => {}
+    }
+    if application.resolution_document_id.is_none() {
+        errors.push(FieldError::new("resolution_document_id", "required"));
+    }
+    match application.product_id {
+        None => errors.push(FieldError::new("product_id", "required")),
+        Some(product_id) if !asset_ids.is_empty() => {
+            // Chosen while on offer is not enough: it must still be on offer, on these terms.
+            let chosen = loan_product::Entity::find_by_id(product_id).one(db).await?;
+            match &chosen {
+                Some(p) if p.status == ProductStatus::Active => {
+                    let methods: Vec<entity::RepaymentMethod> =
+                        serde_json::from_str(&p.repayment_methods).unwrap_or_default();
+                    if !methods.contains(&application.repayment_method) {
+                        errors.push(FieldError::new("repayment_method", "method_not_offered"));
+                    }
+                }
+                _ => errors.push(FieldError::new("product_id", "unknown_product")),
+            }
+            let products = matching::product_facts(db, Some(product_id)).await?;
+            let request = loan_request(db, application, asset_ids).await?;
+            if let Some(product) = products.first() {
+                let evaluation = matching::evaluate(&request, product);
+                // Pledged elsewhere is a conflict, answered as the lien race would be.
+                if let Some(taken) = evaluation
+                    .reasons
+                    .iter()
+                    .find(|r| r.code == ReasonCode::AssetEncumbered)
+                    .and_then(|r| r.asset_id)
+                {
+                    return Err(ApiError::AssetEncumbered(taken));
+                }
+                for reason in evaluation.reasons {
+                    errors.push(FieldError::new(
+                        field_of(reason.code, reason.asset_id, asset_ids),
+                        reason.code.as_str(),
+                    ));
+                }
+            }
+        }
+        Some(_) => {}
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}

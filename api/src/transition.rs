@@ -1,0 +1,63 @@
+//! The one way an application changes state: the move the lifecycle table allows
+//! (`ApplicationStatus::may_move`), made by a conditional update that names the state and version
+//! read, with its audit event, in the caller's transaction. Two racing requests cannot both win:
+//! the loser gets 409 with the state it lost to, or 412 when the object changed in another way.
+
+use entity::{ApplicationAction, ApplicationStatus, loan_application};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::{audit, db};
+
+/// Moves `current` by `action`. `set` adds the action's own columns (e.g. `submitted_at`);
+/// `details` joins `from` and `to` in the audit event. Returns the new state.
+pub async fn move_application(
+    txn: &impl ConnectionTrait,
+    actor: Uuid,
+    current: &loan_application::Model,
+    action: ApplicationAction,
+    set: impl FnOnce(UpdateMany<loan_application::Entity>) -> UpdateMany<loan_application::Entity>,
+    details: serde_json::Value,
+) -> Result<ApplicationStatus, ApiError> {
+    let from = current.status;
+    let to = from
+        .may_move(action)
+        .ok_or(ApiError::InvalidState(from.as_str()))?;
+    let update = loan_application::Entity::update_many()
+        .col_expr(loan_application::Column::Status, Expr::value(to))
+        .col_expr(loan_application::Column::UpdatedAt, Expr::value(db::now()))
+        .col_expr(
+            loan_application::Column::Version,
+            Expr::col(loan_application::Column::Version).add(1),
+        )
+        .filter(loan_application::Column::Id.eq(current.id))
+        .filter(loan_application::Column::Status.eq(from))
+        .filter(loan_application::Column::Version.eq(current.version));
+    if set(update).exec(txn).await?.rows_affected == 0 {
+        let now = loan_application::Entity::find_by_id(current.id)
+            .one(txn)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        return Err(if now.status == from {
+            ApiError::PreconditionFailed
+        } else {
+            ApiError::InvalidState(now.status.as_str())
+        });
+    }
+    let mut summary = serde_json::json!({"from": from.as_str(), "to": to.as_str()});
+    if let (Some(summary), serde_json::Value::Object(extra)) = (summary.as_object_mut(), details) {
+        summary.extend(extra);
+    }
+    audit::record(
+        txn,
+        Some(actor),
+        &format!("application.{}", action.as_str()),
+        "application",
+        current.id,
+        summary,
+    )
+    .await?;
+    Ok(to)
+}
