@@ -1,9 +1,12 @@
-//! The one way an application changes state: the move the lifecycle table allows
+//! The one way an application or a product changes state: the move the lifecycle table allows
 //! (`ApplicationStatus::may_move`), made by a conditional update that names the state and version
 //! read, with its audit event, in the caller's transaction. Two racing requests cannot both win:
 //! the loser gets 409 with the state it lost to, or 412 when the object changed in another way.
 
-use entity::{ApplicationAction, ApplicationStatus, loan_application};
+use entity::{
+    ApplicationAction, ApplicationStatus, ProductAction, ProductStatus, loan_application,
+    loan_product,
+};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany};
 use uuid::Uuid;
@@ -40,11 +43,7 @@ pub async fn move_application(
             .one(txn)
             .await?
             .ok_or(ApiError::NotFound)?;
-        return Err(if now.status == from {
-            ApiError::PreconditionFailed
-        } else {
-            ApiError::InvalidState(now.status.as_str())
-        });
+        return Err(lost(now.status == from, now.status.as_str()));
     }
     let mut summary = serde_json::json!({"from": from.as_str(), "to": to.as_str()});
     if let (Some(summary), serde_json::Value::Object(extra)) = (summary.as_object_mut(), details) {
@@ -60,4 +59,56 @@ pub async fn move_application(
     )
     .await?;
     Ok(to)
+}
+
+/// Moves a product by `action` (draft → active → retired), the same way.
+pub async fn move_product(
+    txn: &impl ConnectionTrait,
+    actor: Uuid,
+    current: &loan_product::Model,
+    action: ProductAction,
+) -> Result<ProductStatus, ApiError> {
+    let from = current.status;
+    let to = from
+        .may_move(action)
+        .ok_or(ApiError::InvalidState(from.as_str()))?;
+    let moved = loan_product::Entity::update_many()
+        .col_expr(loan_product::Column::Status, Expr::value(to))
+        .col_expr(loan_product::Column::UpdatedAt, Expr::value(db::now()))
+        .col_expr(
+            loan_product::Column::Version,
+            Expr::col(loan_product::Column::Version).add(1),
+        )
+        .filter(loan_product::Column::Id.eq(current.id))
+        .filter(loan_product::Column::Status.eq(from))
+        .filter(loan_product::Column::Version.eq(current.version))
+        .exec(txn)
+        .await?;
+    if moved.rows_affected == 0 {
+        let now = loan_product::Entity::find_by_id(current.id)
+            .one(txn)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        return Err(lost(now.status == from, now.status.as_str()));
+    }
+    audit::record(
+        txn,
+        Some(actor),
+        &format!("product.{}", action.as_str()),
+        "product",
+        current.id,
+        serde_json::json!({"from": from.as_str(), "to": to.as_str()}),
+    )
+    .await?;
+    Ok(to)
+}
+
+/// A conditional move that changed no row: another request moved the object first (409 with
+/// the state it is in now), or changed it otherwise (412).
+fn lost(same_state: bool, now: &'static str) -> ApiError {
+    if same_state {
+        ApiError::PreconditionFailed
+    } else {
+        ApiError::InvalidState(now)
+    }
 }

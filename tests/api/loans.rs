@@ -3,7 +3,7 @@
 use chrono::{Duration, NaiveDate};
 use entity::{LienStatus, audit_event, lien};
 use reqwest::multipart::{Form, Part};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -919,4 +919,54 @@ async fn amounts_are_capped_before_any_arithmetic() {
         .send()
         .await
         .assert_fields(&[("amount", "out_of_range")]);
+}
+
+/// Product moves take the same path as applications: one wins a race, the loser learns the
+/// state it lost to, and each move leaves exactly one audit event.
+#[tokio::test]
+async fn racing_product_moves_let_one_win_and_are_audited_once() {
+    let app = spawn_app().await;
+    let approver = app.token_for("bank_approver").await;
+    let created = app
+        .post("/api/v1/products")
+        .bearer(&approver)
+        .json(&product_body("竞速贷", "4.35", "0.6"))
+        .send()
+        .await;
+    let id = created.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/products/{id}/activate");
+    let racers = (0..8).map(|_| app.post(&path).bearer(&approver).send());
+    let replies = futures_util::future::join_all(racers).await;
+    let won = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(won, 1);
+    for lost in replies.iter().filter(|r| r.status != 200) {
+        assert_eq!(
+            lost.assert_problem(409, "invalid_state")["current_state"],
+            "active"
+        );
+    }
+    app.post(&format!("/api/v1/products/{id}/retire"))
+        .bearer(&approver)
+        .send()
+        .await
+        .assert_status(200);
+    app.post(&format!("/api/v1/products/{id}/retire"))
+        .bearer(&approver)
+        .send()
+        .await
+        .assert_problem(409, "invalid_state");
+    let product: uuid::Uuid = id.parse().unwrap();
+    let events: Vec<String> = entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::ObjectId.eq(product))
+        .order_by_asc(entity::audit_event::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(events, ["product.activate", "product.retire"]);
 }

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use entity::{
-    AssetKind, DocumentKind, LoanPurpose, Money, ProductStatus, RepaymentMethod, application_asset,
-    asset, asset_document, loan_product, product_collateral,
+    AssetKind, DocumentKind, LoanPurpose, Money, ProductAction, ProductStatus, RepaymentMethod,
+    application_asset, asset, asset_document, loan_product, product_collateral,
 };
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStoreExt, PutPayload};
@@ -16,6 +16,7 @@ use crate::applications::{DraftRequest, ops};
 use crate::auth::Caller;
 use crate::db;
 use crate::storage::Store;
+use crate::transition::move_product;
 
 struct DemoProduct {
     bank: &'static str,
@@ -117,10 +118,12 @@ const PRODUCTS: [DemoProduct; 7] = [
     },
 ];
 
-/// Inserts the products a bank does not have yet (by name); returns name → id of all.
+/// Inserts the products a bank does not have yet (by name), as drafts moved on to their demo
+/// state through the products' own transitions; returns name → id of all.
 pub async fn products(
     db: &impl ConnectionTrait,
     banks: &HashMap<&str, Uuid>,
+    author: Uuid,
 ) -> anyhow::Result<(u64, HashMap<&'static str, Uuid>)> {
     let mut created = 0;
     let mut ids = HashMap::new();
@@ -150,7 +153,7 @@ pub async fn products(
             annual_rate: demo.rate.parse()?,
             repayment_methods: serde_json::to_string(demo.methods)?,
             purposes: serde_json::to_string(demo.purposes)?,
-            status: demo.status,
+            status: ProductStatus::Draft,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -167,6 +170,20 @@ pub async fn products(
             ))
             .exec_without_returning(db)
             .await?;
+        }
+        let moves: &[ProductAction] = match demo.status {
+            ProductStatus::Draft => &[],
+            ProductStatus::Active => &[ProductAction::Activate],
+            ProductStatus::Retired => &[ProductAction::Activate, ProductAction::Retire],
+        };
+        for action in moves {
+            let current = loan_product::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo product {} vanished", demo.name))?;
+            move_product(db, author, &current, *action)
+                .await
+                .map_err(|err| anyhow::anyhow!("demo product {}: {err:?}", demo.name))?;
         }
         ids.insert(demo.name, id);
         created += 1;

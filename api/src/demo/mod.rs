@@ -256,7 +256,7 @@ pub async fn load(
         .map(|u| u.id)
         .ok_or_else(|| anyhow::anyhow!("the demo needs an admin to have verified its assets"))?;
     summary.assets = assets::load(&txn, &villages, &ids, admin).await?.assets;
-    let (products, product_ids) = loans::products(&txn, &bank_ids).await?;
+    let (products, product_ids) = loans::products(&txn, &bank_ids, admin).await?;
     summary.products = products;
     summary.applications = loans::applications(&txn, store, &product_ids, admin).await?;
     txn.commit().await?;

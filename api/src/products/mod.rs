@@ -7,8 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use entity::{
-    AssetKind, LoanPurpose, Money, ProductStatus, Rate, Ratio, RepaymentMethod, Role, loan_product,
-    product_collateral,
+    AssetKind, LoanPurpose, Money, ProductAction, ProductStatus, Rate, Ratio, RepaymentMethod,
+    Role, loan_product, product_collateral,
 };
 use sea_orm::sea_query::{self, Expr, ExprTrait};
 use sea_orm::{
@@ -28,6 +28,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
+use crate::transition::move_product;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_product)
@@ -512,31 +513,17 @@ async fn update_product(
     ))
 }
 
-/// Moves a product `from` → `to` with a conditional update; 409 with the current status if it
-/// is not in `from`.
+/// Moves one of the caller's bank's products by `action`, in its own transaction.
 async fn transition(
     state: &AppState,
     caller: &Caller,
     id: Uuid,
-    from: ProductStatus,
-    to: ProductStatus,
+    action: ProductAction,
 ) -> Result<ProductView, ApiError> {
     let current = find_own(&state.db, caller, id).await?;
-    let changed = loan_product::Entity::update_many()
-        .col_expr(loan_product::Column::Status, Expr::value(to))
-        .col_expr(loan_product::Column::UpdatedAt, Expr::value(db::now()))
-        .col_expr(
-            loan_product::Column::Version,
-            Expr::col(loan_product::Column::Version).add(1),
-        )
-        .filter(loan_product::Column::Id.eq(current.id))
-        .filter(loan_product::Column::Status.eq(from))
-        .exec(&state.db)
-        .await?;
-    if changed.rows_affected == 0 {
-        let now = find(&state.db, current.id).await?;
-        return Err(ApiError::InvalidState(now.status.as_str()));
-    }
+    let txn = state.db.begin().await?;
+    move_product(&txn, caller.id(), &current, action).await?;
+    txn.commit().await?;
     view(&state.db, find(&state.db, current.id).await?).await
 }
 
@@ -558,14 +545,7 @@ async fn activate(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ProductView>> {
     Ok(web::Json(
-        transition(
-            &state,
-            &caller,
-            *id,
-            ProductStatus::Draft,
-            ProductStatus::Active,
-        )
-        .await?,
+        transition(&state, &caller, *id, ProductAction::Activate).await?,
     ))
 }
 
@@ -587,13 +567,6 @@ async fn retire(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<ProductView>> {
     Ok(web::Json(
-        transition(
-            &state,
-            &caller,
-            *id,
-            ProductStatus::Active,
-            ProductStatus::Retired,
-        )
-        .await?,
+        transition(&state, &caller, *id, ProductAction::Retire).await?,
     ))
 }
