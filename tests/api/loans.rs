@@ -970,3 +970,28 @@ async fn racing_product_moves_let_one_win_and_are_audited_once() {
         .collect();
     assert_eq!(events, ["product.activate", "product.retire"]);
 }
+
+/// A product whose stored list does not parse is an error when read, never an empty list that
+/// would silently make every application ineligible.
+#[tokio::test]
+async fn a_corrupt_stored_list_fails_loudly() {
+    let app = spawn_app().await;
+    let approver = app.token_for("bank_approver").await;
+    let id = active_product(&app, &approver, &product_body("坏数据贷", "4.35", "0.6")).await;
+    let product: uuid::Uuid = id.parse().unwrap();
+    let corrupted = entity::loan_product::Entity::update_many()
+        .col_expr(
+            entity::loan_product::Column::Purposes,
+            sea_orm::sea_query::Expr::value("not json"),
+        )
+        .filter(entity::loan_product::Column::Id.eq(product))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(corrupted.rows_affected, 1);
+    app.get(&format!("/api/v1/products/{id}"))
+        .bearer(&approver)
+        .send()
+        .await
+        .assert_problem(500, "internal_error");
+}

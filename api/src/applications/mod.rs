@@ -275,9 +275,7 @@ async fn check_draft(
         }
     };
     if let Some(p) = &product {
-        let methods: Vec<RepaymentMethod> =
-            serde_json::from_str(&p.repayment_methods).unwrap_or_default();
-        if !methods.contains(&repayment_method) {
+        if !p.repayment_methods.contains(&repayment_method) {
             errors.push(FieldError::new("repayment_method", "method_not_offered"));
         }
     }

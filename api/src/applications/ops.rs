@@ -173,9 +173,7 @@ async fn check_submission(
             let chosen = loan_product::Entity::find_by_id(product_id).one(db).await?;
             match &chosen {
                 Some(p) if p.status == ProductStatus::Active => {
-                    let methods: Vec<entity::RepaymentMethod> =
-                        serde_json::from_str(&p.repayment_methods).unwrap_or_default();
-                    if !methods.contains(&application.repayment_method) {
+                    if !p.repayment_methods.contains(&application.repayment_method) {
                         errors.push(FieldError::new("repayment_method", "method_not_offered"));
                     }
                 }

@@ -12,6 +12,8 @@ use object_store::{ObjectStoreExt, PutPayload};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
+use entity::loan_product::{LoanPurposes, RepaymentMethods};
+
 use crate::applications::{DraftRequest, ops};
 use crate::auth::Caller;
 use crate::db;
@@ -151,8 +153,8 @@ pub async fn products(
             term_min: demo.term.0,
             term_max: demo.term.1,
             annual_rate: demo.rate.parse()?,
-            repayment_methods: serde_json::to_string(demo.methods)?,
-            purposes: serde_json::to_string(demo.purposes)?,
+            repayment_methods: RepaymentMethods(demo.methods.to_vec()),
+            purposes: LoanPurposes(demo.purposes.to_vec()),
             status: ProductStatus::Draft,
             version: 1,
             created_at: now,

@@ -131,8 +131,8 @@ pub async fn product_facts(
         .map(|p| ProductFacts {
             served: served.get(&p.bank_id).cloned().unwrap_or_default(),
             ltv: ltv.remove(&p.id).unwrap_or_default(),
-            repayment_methods: serde_json::from_str(&p.repayment_methods).unwrap_or_default(),
-            purposes: serde_json::from_str(&p.purposes).unwrap_or_default(),
+            repayment_methods: p.repayment_methods.0,
+            purposes: p.purposes.0,
             id: p.id,
             bank_id: p.bank_id,
             name: p.name,

@@ -27,6 +27,8 @@ use crate::domain::parse_name;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
+use entity::loan_product::{LoanPurposes, RepaymentMethods};
+
 use crate::state::AppState;
 use crate::transition::move_product;
 
@@ -92,8 +94,8 @@ pub async fn views(
             kinds.sort_by_key(|c| AssetKind::ALL.iter().position(|k| *k == c.kind));
             ProductView {
                 collateral: kinds,
-                repayment_methods: serde_json::from_str(&p.repayment_methods).unwrap_or_default(),
-                purposes: serde_json::from_str(&p.purposes).unwrap_or_default(),
+                repayment_methods: p.repayment_methods.0,
+                purposes: p.purposes.0,
                 id: p.id,
                 bank_id: p.bank_id,
                 name: p.name,
@@ -292,8 +294,8 @@ pub async fn insert(
         term_min: terms.term_min,
         term_max: terms.term_max,
         annual_rate: terms.annual_rate,
-        repayment_methods: serde_json::to_string(&terms.repayment_methods).unwrap_or_default(),
-        purposes: serde_json::to_string(&terms.purposes).unwrap_or_default(),
+        repayment_methods: RepaymentMethods(terms.repayment_methods),
+        purposes: LoanPurposes(terms.purposes),
         status,
         version: 1,
         created_at: now,
@@ -484,10 +486,8 @@ async fn update_product(
             term_min: Set(terms.term_min),
             term_max: Set(terms.term_max),
             annual_rate: Set(terms.annual_rate),
-            repayment_methods: Set(
-                serde_json::to_string(&terms.repayment_methods).unwrap_or_default()
-            ),
-            purposes: Set(serde_json::to_string(&terms.purposes).unwrap_or_default()),
+            repayment_methods: Set(RepaymentMethods(terms.repayment_methods.clone())),
+            purposes: Set(LoanPurposes(terms.purposes.clone())),
             updated_at: Set(db::now()),
             ..Default::default()
         })
