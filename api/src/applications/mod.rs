@@ -274,10 +274,10 @@ async fn check_draft(
             }
         }
     };
-    if let Some(p) = &product {
-        if !p.repayment_methods.contains(&repayment_method) {
-            errors.push(FieldError::new("repayment_method", "method_not_offered"));
-        }
+    if let Some(p) = &product
+        && !p.repayment_methods.contains(&repayment_method)
+    {
+        errors.push(FieldError::new("repayment_method", "method_not_offered"));
     }
     let resolution_document_id = r
         .resolution_document_id
