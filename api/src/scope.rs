@@ -1,12 +1,12 @@
 //! Which organizations' assets and equity a caller may see, as one rule for every feature that
 //! holds them. (Organizations themselves have their own, wider rule: `organizations::visible_to`.)
 
-use entity::{ApplicationStatus, Role, application_asset, asset, loan_application};
+use entity::{ApplicationStatus, application_asset, asset, loan_application};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query};
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Tenant, sees_nothing};
 use crate::error::{ApiError, FieldError};
 
 /// Whose assets a caller sees.
@@ -24,15 +24,11 @@ pub enum AssetScope {
 
 impl AssetScope {
     pub fn of(caller: &Caller) -> AssetScope {
-        match (
-            caller.role(),
-            caller.user.organization_id,
-            caller.user.bank_id,
-        ) {
-            (Role::Admin | Role::Supervisor, _, _) => AssetScope::Everything,
-            (Role::OrgOperator, Some(id), _) => AssetScope::Organization(id),
-            (Role::BankOfficer | Role::BankApprover, _, Some(bank)) => AssetScope::Bank(bank),
-            _ => AssetScope::Nothing,
+        match caller.tenant() {
+            Tenant::County | Tenant::Supervisor => AssetScope::Everything,
+            Tenant::Organization(id) => AssetScope::Organization(id),
+            Tenant::Bank(bank) => AssetScope::Bank(bank),
+            Tenant::Unbound => AssetScope::Nothing,
         }
     }
 
@@ -42,7 +38,7 @@ impl AssetScope {
         match self {
             AssetScope::Everything => Condition::all(),
             AssetScope::Organization(id) => Condition::all().add(organization_column.eq(id)),
-            AssetScope::Bank(_) | AssetScope::Nothing => Condition::all().add(Expr::cust("1 = 0")),
+            AssetScope::Bank(_) | AssetScope::Nothing => sees_nothing(),
         }
     }
 

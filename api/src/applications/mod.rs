@@ -11,7 +11,7 @@ use actix_web::http::header::{ETAG, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{
-    ApplicationStatus, DocumentKind, LoanPurpose, Money, ProductStatus, RepaymentMethod, Role,
+    ApplicationStatus, DocumentKind, LoanPurpose, Money, ProductStatus, RepaymentMethod,
     application_asset, asset, asset_document, loan_application, loan_product, reference_counter,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -25,7 +25,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::permissions::{ApplyForLoans, ReadApplications};
-use crate::auth::{Authorized, Caller};
+use crate::auth::{Authorized, Caller, Tenant, sees_nothing};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Query, parse_json, with_etag};
 use crate::idempotency::{self, Answer};
@@ -132,20 +132,16 @@ pub async fn view(
 /// Which applications a caller sees: all for the county and supervisors, its own
 /// organization's for an operator, those submitted to its bank for bank staff.
 pub fn visible_to(caller: &Caller) -> Condition {
-    let nothing = Condition::all().add(Expr::cust("1 = 0"));
-    match caller.role() {
-        Role::Admin | Role::Supervisor => Condition::all(),
-        Role::OrgOperator => match caller.user.organization_id {
-            Some(org) => Condition::all().add(loan_application::Column::OrganizationId.eq(org)),
-            None => nothing,
-        },
-        Role::BankOfficer | Role::BankApprover => match caller.user.bank_id {
-            Some(bank) => Condition::all()
-                .add(loan_application::Column::BankId.eq(bank))
-                // Submitted at some time: a draft withdrawn unsent never reached the bank.
-                .add(loan_application::Column::SubmittedAt.is_not_null()),
-            None => nothing,
-        },
+    match caller.tenant() {
+        Tenant::County | Tenant::Supervisor => Condition::all(),
+        Tenant::Organization(org) => {
+            Condition::all().add(loan_application::Column::OrganizationId.eq(org))
+        }
+        Tenant::Bank(bank) => Condition::all()
+            .add(loan_application::Column::BankId.eq(bank))
+            // Submitted at some time: a draft withdrawn unsent never reached the bank.
+            .add(loan_application::Column::SubmittedAt.is_not_null()),
+        Tenant::Unbound => sees_nothing(),
     }
 }
 
@@ -345,7 +341,10 @@ async fn replace_assets(
 }
 
 fn own_organization(caller: &Caller) -> Result<Uuid, ApiError> {
-    caller.user.organization_id.ok_or(ApiError::Forbidden)
+    match caller.tenant() {
+        Tenant::Organization(own) => Ok(own),
+        _ => Err(ApiError::Forbidden),
+    }
 }
 
 /// Start a draft application. Send an `Idempotency-Key` to make retries safe.

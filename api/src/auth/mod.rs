@@ -27,6 +27,26 @@ use crate::middleware::SignedIn;
 use crate::state::AppState;
 use permissions::{Action, Permission, permits};
 
+/// Whom a caller acts for (DESIGN.md section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tenant {
+    /// The county bureau (admins): everything, read and write.
+    County,
+    /// Read-only oversight of everything.
+    Supervisor,
+    /// A village operator: its own organization's objects.
+    Organization(Uuid),
+    /// Bank staff: what reaches their bank.
+    Bank(Uuid),
+    /// A user whose binding is missing: sees nothing.
+    Unbound,
+}
+
+/// The condition that matches no row: what a caller who may see nothing of a table gets.
+pub fn sees_nothing() -> sea_orm::Condition {
+    sea_orm::Condition::all().add(sea_orm::sea_query::Expr::cust("1 = 0"))
+}
+
 /// The signed-in user of this request, re-read from the database on every request.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -41,6 +61,18 @@ impl Caller {
 
     pub fn role(&self) -> Role {
         self.user.role
+    }
+
+    /// Whom the caller acts for, from its role and binding: computed here once, mapped by each
+    /// feature to its own condition.
+    pub fn tenant(&self) -> Tenant {
+        match (self.role(), self.user.organization_id, self.user.bank_id) {
+            (Role::Admin, _, _) => Tenant::County,
+            (Role::Supervisor, _, _) => Tenant::Supervisor,
+            (Role::OrgOperator, Some(organization), _) => Tenant::Organization(organization),
+            (Role::BankOfficer | Role::BankApprover, _, Some(bank)) => Tenant::Bank(bank),
+            _ => Tenant::Unbound,
+        }
     }
 
     /// A user acting outside any request (the demo loader, background jobs): the operations take
@@ -140,5 +172,57 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
                 _permission: PhantomData,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role, organization_id: Option<Uuid>, bank_id: Option<Uuid>) -> Caller {
+        let now = Utc::now();
+        Caller::acting_as(user::Model {
+            id: Uuid::now_v7(),
+            mobile: "13800000000".into(),
+            display_name: "t".into(),
+            password_hash: String::new(),
+            role,
+            organization_id,
+            bank_id,
+            branch_id: None,
+            approval_limit: None,
+            status: UserStatus::Active,
+            must_change_password: false,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    #[test]
+    fn tenant_follows_role_and_binding() {
+        let (org, bank) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(caller(Role::Admin, None, None).tenant(), Tenant::County);
+        assert_eq!(
+            caller(Role::Supervisor, None, None).tenant(),
+            Tenant::Supervisor
+        );
+        assert_eq!(
+            caller(Role::OrgOperator, Some(org), None).tenant(),
+            Tenant::Organization(org)
+        );
+        assert_eq!(
+            caller(Role::BankApprover, None, Some(bank)).tenant(),
+            Tenant::Bank(bank)
+        );
+        // A binding that does not fit the role binds to nothing.
+        assert_eq!(
+            caller(Role::OrgOperator, None, Some(bank)).tenant(),
+            Tenant::Unbound
+        );
+        assert_eq!(
+            caller(Role::BankOfficer, Some(org), None).tenant(),
+            Tenant::Unbound
+        );
     }
 }

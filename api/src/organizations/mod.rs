@@ -23,7 +23,7 @@ use uuid::Uuid;
 pub use import::{ImportSummary, import_csv};
 
 use crate::auth::permissions::{EditOrganization, ManageOrganizations, ReadOrganizations};
-use crate::auth::{Authorized, Caller};
+use crate::auth::{Authorized, Caller, Tenant, sees_nothing};
 use crate::domain::{Mobile, RegionCode, Uscc, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
@@ -107,20 +107,14 @@ async fn view(
 /// Which organizations a caller may see: all for the county and supervisors, its own for an
 /// operator, those in the regions its bank serves for bank staff.
 pub async fn visible_to(db: &impl ConnectionTrait, caller: &Caller) -> Result<Condition, ApiError> {
-    let nothing = Condition::all().add(Expr::cust("1 = 0"));
-    match caller.role() {
-        Role::Admin | Role::Supervisor => Ok(Condition::all()),
-        Role::OrgOperator => Ok(match caller.user.organization_id {
-            Some(id) => Condition::all().add(organization::Column::Id.eq(id)),
-            None => nothing,
-        }),
-        Role::BankOfficer | Role::BankApprover => {
-            let Some(bank_id) = caller.user.bank_id else {
-                return Ok(nothing);
-            };
+    match caller.tenant() {
+        Tenant::County | Tenant::Supervisor => Ok(Condition::all()),
+        Tenant::Organization(id) => Ok(Condition::all().add(organization::Column::Id.eq(id))),
+        Tenant::Unbound => Ok(sees_nothing()),
+        Tenant::Bank(bank_id) => {
             let served = banks::served_codes(db, bank_id).await?;
             if served.is_empty() {
-                return Ok(nothing);
+                return Ok(sees_nothing());
             }
             Ok(served.iter().fold(Condition::any(), |any, code| {
                 let (low, high) = code.subtree_bounds();

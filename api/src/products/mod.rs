@@ -21,7 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::permissions::{ManageProducts, ReadProducts};
-use crate::auth::{Authorized, Caller};
+use crate::auth::{Authorized, Caller, Tenant};
 use crate::db;
 use crate::domain::parse_name;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -134,7 +134,7 @@ async fn find_own(
     id: Uuid,
 ) -> Result<loan_product::Model, ApiError> {
     let product = find(db, id).await?;
-    if caller.role() == Role::BankApprover && caller.user.bank_id == Some(product.bank_id) {
+    if caller.role() == Role::BankApprover && caller.tenant() == Tenant::Bank(product.bank_id) {
         Ok(product)
     } else {
         Err(ApiError::NotFound)
@@ -353,7 +353,9 @@ async fn create_product(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let bank_id = caller.user.bank_id.ok_or(ApiError::Forbidden)?;
+    let Tenant::Bank(bank_id) = caller.tenant() else {
+        return Err(ApiError::Forbidden);
+    };
     let product = insert(&state.db, bank_id, terms, ProductStatus::Draft).await?;
     let (id, version) = (product.id, product.version);
     Ok(created(
