@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod assets;
+mod audit;
 mod auth;
 mod banks;
 mod binary;

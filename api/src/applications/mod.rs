@@ -569,6 +569,24 @@ async fn update_application(
         return Err(ApiError::PreconditionFailed);
     }
     replace_assets(&txn, current.id, &draft.asset_ids).await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "application.edit",
+        "application",
+        current.id,
+        serde_json::json!({
+            "amount": draft.amount,
+            "term_months": draft.term_months,
+            "purpose": draft.purpose,
+            "repayment_method": draft.repayment_method,
+            "product_id": draft.product.as_ref().map(|p| p.id),
+            "asset_ids": draft.asset_ids,
+            "resolution_date": draft.resolution_date,
+            "resolution_document_id": draft.resolution_document_id,
+        }),
+    )
+    .await?;
     txn.commit().await?;
     let updated = find_visible(&state.db, &caller, current.id).await?;
     let version = updated.version;

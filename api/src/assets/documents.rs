@@ -14,7 +14,10 @@ use entity::{DocumentKind, asset_document};
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStoreExt, PutPayload};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -151,6 +154,35 @@ async fn read_form(mut form: Multipart) -> Result<Upload, ApiError> {
     Ok(form_data)
 }
 
+/// The document's row and its audit event, in one transaction (the bytes are already stored).
+async fn record_upload(
+    db: &sea_orm::DatabaseConnection,
+    actor: Uuid,
+    model: &asset_document::Model,
+) -> Result<(), ApiError> {
+    let txn = db.begin().await?;
+    asset_document::Entity::insert(asset_document::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    crate::audit::record(
+        &txn,
+        Some(actor),
+        "document.upload",
+        "document",
+        model.id,
+        serde_json::json!({
+            "asset_id": model.asset_id,
+            "kind": model.kind,
+            "file_name": model.file_name,
+            "size": model.size,
+            "sha256": model.sha256,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Upload a document (multipart form: `kind`, `file`).
 #[utoipa::path(
     tag = "assets",
@@ -236,12 +268,9 @@ pub async fn upload(
         uploaded_by: caller.id(),
         created_at: db::now(),
     };
-    let inserted = asset_document::Entity::insert(asset_document::ActiveModel::from(model.clone()))
-        .exec_without_returning(&state.db)
-        .await;
-    if let Err(err) = inserted {
+    if let Err(err) = record_upload(&state.db, caller.id(), &model).await {
         remove_blobs(&state.store, vec![storage_key]).await;
-        return Err(err.into());
+        return Err(err);
     }
     Ok(created_at(
         &format!("/api/v1/documents/{}/content", model.id),

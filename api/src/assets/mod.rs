@@ -17,7 +17,7 @@ use entity::{
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -35,7 +35,7 @@ use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::{AssetScope, acting_organization};
 use crate::state::AppState;
-use crate::{db, liens, regions};
+use crate::{audit, db, liens, regions};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_asset)
@@ -726,6 +726,8 @@ async fn verify_asset(
         }
         Decision::Rejected => Verification::Rejected,
     };
+    let note_for_audit = note.clone();
+    let txn = state.db.begin().await?;
     let changed = asset::Entity::update_many()
         .col_expr(asset::Column::Verification, Expr::value(verification))
         .col_expr(asset::Column::VerificationNote, Expr::value(note))
@@ -738,11 +740,25 @@ async fn verify_asset(
         )
         .filter(asset::Column::Id.eq(current.id))
         .filter(asset::Column::Version.eq(current.version))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
         return Err(ApiError::PreconditionFailed);
     }
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "asset.verify",
+        "asset",
+        current.id,
+        serde_json::json!({
+            "from": current.verification,
+            "to": verification,
+            "note": note_for_audit,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
     let updated = find_visible(&state.db, AssetScope::of(&caller), current.id).await?;
     Ok(web::Json(view(&state.db, updated).await?))
 }

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{Money, ValuationMethod, asset_valuation};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -124,9 +124,27 @@ pub async fn add_valuation(
         created_by: caller.id(),
         created_at: db::now(),
     };
+    let txn = state.db.begin().await?;
     asset_valuation::Entity::insert(asset_valuation::ActiveModel::from(model.clone()))
-        .exec_without_returning(&state.db)
+        .exec_without_returning(&txn)
         .await?;
+    crate::audit::record(
+        &txn,
+        Some(caller.id()),
+        "valuation.add",
+        "valuation",
+        model.id,
+        serde_json::json!({
+            "asset_id": model.asset_id,
+            "value": model.value,
+            "method": model.method,
+            "appraiser": model.appraiser,
+            "appraisal_date": model.appraisal_date,
+            "valid_until": model.valid_until,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(created(
         &format!("assets/{}/valuations", model.asset_id),
         model.id,

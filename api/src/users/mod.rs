@@ -26,7 +26,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, parse_json, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::{db, validate};
+use crate::{audit, db, validate};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_user)
@@ -78,6 +78,33 @@ impl From<&user::Model> for UserView {
             updated_at: u.updated_at,
         }
     }
+}
+
+/// Before and after of the fields an update changed (never the password hash).
+fn changes(before: &user::Model, after: &user::Model) -> serde_json::Value {
+    let view = |u: &user::Model| {
+        serde_json::json!({
+            "display_name": u.display_name,
+            "role": u.role,
+            "status": u.status,
+            "organization_id": u.organization_id,
+            "bank_id": u.bank_id,
+            "branch_id": u.branch_id,
+            "approval_limit": u.approval_limit,
+        })
+    };
+    let (before, after) = (view(before), view(after));
+    let mut from = serde_json::Map::new();
+    let mut to = serde_json::Map::new();
+    if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
+        for (field, old) in b {
+            if a.get(field) != Some(old) {
+                from.insert(field.clone(), old.clone());
+                to.insert(field.clone(), a.get(field).cloned().unwrap_or_default());
+            }
+        }
+    }
+    serde_json::json!({"before": from, "after": to})
 }
 
 /// Views of users with their sign-in locks, read for all of them at once.
@@ -142,7 +169,7 @@ pub struct CreateUserRequest {
 #[post("/users")]
 async fn create_user(
     state: web::Data<AppState>,
-    _caller: Authorized<ManageUsers>,
+    caller: Authorized<ManageUsers>,
     body: Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     let request = body.into_inner()?;
@@ -160,8 +187,9 @@ async fn create_user(
     let binding_errors = binding_errors(&state.db, request.role, &binding).await?;
     let (mobile, display_name, password) = with_more_errors(parsed, binding_errors)?;
     let hash = password::hash(password.secret().clone()).await?;
+    let txn = state.db.begin().await?;
     let user = insert(
-        &state.db,
+        &txn,
         NewUser {
             mobile,
             display_name,
@@ -172,6 +200,23 @@ async fn create_user(
         },
     )
     .await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "user.create",
+        "user",
+        user.id,
+        serde_json::json!({
+            "mobile": user.mobile,
+            "role": user.role,
+            "organization_id": user.organization_id,
+            "bank_id": user.bank_id,
+            "branch_id": user.branch_id,
+            "approval_limit": user.approval_limit,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(created(
         "users",
         user.id,
@@ -479,6 +524,15 @@ async fn update_user(
         sessions::revoke_all(&txn, current.id, None).await?;
     }
     let updated = find(&txn, current.id).await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "user.update",
+        "user",
+        current.id,
+        changes(&current, &updated),
+    )
+    .await?;
     txn.commit().await?;
     let version = updated.version;
     Ok(with_etag(
@@ -556,6 +610,16 @@ async fn reset_password(
         .await?;
     sessions::revoke_all(&txn, target.id, None).await?;
     guard::unlock(&txn, &target.mobile).await?;
+    // Never the password: only that it was reset, and whether it was generated.
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "user.reset_password",
+        "user",
+        target.id,
+        serde_json::json!({"generated": generated.is_some()}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(web::Json(ResetPasswordResponse {
         temporary_password: generated,
