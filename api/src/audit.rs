@@ -29,3 +29,47 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// `{"before": {...}, "after": {...}}` with only the fields whose value differs between two
+/// serialisable views of an object (views never hold secrets).
+pub fn diff(before: &impl serde::Serialize, after: &impl serde::Serialize) -> serde_json::Value {
+    let (Ok(serde_json::Value::Object(before)), Ok(serde_json::Value::Object(after))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return serde_json::json!({});
+    };
+    let mut from = serde_json::Map::new();
+    let mut to = serde_json::Map::new();
+    for (field, new) in &after {
+        // The bookkeeping of every write says nothing about what changed.
+        if matches!(field.as_str(), "version" | "updated_at") {
+            continue;
+        }
+        let old = before.get(field).cloned().unwrap_or_default();
+        if &old != new {
+            from.insert(field.clone(), old);
+            to.insert(field.clone(), new.clone());
+        }
+    }
+    serde_json::json!({"before": from, "after": to})
+}
+
+/// A serialisable object as an event summary.
+pub fn snapshot(object: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(object).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_keeps_only_changed_fields() {
+        let before = serde_json::json!({"name": "a", "status": "active", "version": 1});
+        let after = serde_json::json!({"name": "b", "status": "active", "version": 2});
+        assert_eq!(
+            diff(&before, &after),
+            serde_json::json!({"before": {"name": "a"}, "after": {"name": "b"}})
+        );
+    }
+}

@@ -147,3 +147,194 @@ async fn users_assets_valuations_and_documents_are_audited_once_each() {
         .assert_fields(&[("note", "required")]);
     assert_eq!(count(&app).await, before);
 }
+
+#[tokio::test]
+async fn onboarding_equity_asset_and_product_changes_are_audited_once_each() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let operator = app.token_for("org_operator").await;
+    let approver = app.token_for("bank_approver").await;
+
+    // Organizations and incomes.
+    let village = "140826100002";
+    app.post("/api/v1/regions")
+        .bearer(&admin)
+        .json(&json!({"code": village, "name": "郭家庄村"}))
+        .send()
+        .await
+        .assert_status(201);
+    let org = exactly_one(
+        &app,
+        app.post("/api/v1/organizations").bearer(&admin).json(&json!({
+            "name": "郭家庄村股份经济合作社", "uscc": uscc_for(village), "region_code": village,
+            "legal_rep_name": "郭建国", "legal_rep_mobile": "13912345678", "member_households": 236,
+        })),
+        201,
+        "organization.create",
+    )
+    .await;
+    let org_id = org.body["id"].as_str().unwrap().to_owned();
+    exactly_one(
+        &app,
+        app.patch(&format!("/api/v1/organizations/{org_id}"))
+            .bearer(&admin)
+            .json(&json!({"member_households": 240})),
+        200,
+        "organization.update",
+    )
+    .await;
+    exactly_one(
+        &app,
+        app.call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/organizations/{org_id}/incomes/2021"),
+        )
+        .bearer(&admin)
+        .json(&json!({"amount": "120000.00"})),
+        200,
+        "organization.set_income",
+    )
+    .await;
+
+    // Banks.
+    let bank = exactly_one(
+        &app,
+        app.post("/api/v1/banks")
+            .bearer(&admin)
+            .json(&json!({"name": "绛县村镇银行", "code": "JXVB"})),
+        201,
+        "bank.create",
+    )
+    .await;
+    let bank_id = bank.body["id"].as_str().unwrap().to_owned();
+    exactly_one(
+        &app,
+        app.patch(&format!("/api/v1/banks/{bank_id}"))
+            .bearer(&admin)
+            .json(&json!({"name": "山西绛县村镇银行"})),
+        200,
+        "bank.update",
+    )
+    .await;
+    exactly_one(
+        &app,
+        app.post(&format!("/api/v1/banks/{bank_id}/branches"))
+            .bearer(&admin)
+            .json(&json!({"name": "营业部"})),
+        201,
+        "bank.add_branch",
+    )
+    .await;
+    exactly_one(
+        &app,
+        app.call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/banks/{bank_id}/regions"),
+        )
+        .bearer(&admin)
+        .json(&json!({"region_codes": [COUNTY]})),
+        200,
+        "bank.set_regions",
+    )
+    .await;
+
+    // Equity.
+    let entity = exactly_one(
+        &app,
+        app.post("/api/v1/equity-entities")
+            .bearer(&operator)
+            .json(&json!({"kind": "project", "name": "南永青村蔬菜大棚项目"})),
+        201,
+        "equity_entity.create",
+    )
+    .await;
+    let entity_id = entity.body["id"].as_str().unwrap().to_owned();
+    exactly_one(
+        &app,
+        app.patch(&format!("/api/v1/equity-entities/{entity_id}"))
+            .bearer(&operator)
+            .json(&json!({"name": "南永青村日光温室项目"})),
+        200,
+        "equity_entity.update",
+    )
+    .await;
+    let share = exactly_one(
+        &app,
+        app.post(&format!(
+            "/api/v1/equity-entities/{entity_id}/shareholdings"
+        ))
+        .bearer(&operator)
+        .json(
+            &json!({"holder_name": "村集体", "holder_type": "collective", "percentage": "30.00"}),
+        ),
+        201,
+        "shareholding.add",
+    )
+    .await;
+    let share_id = share.body["id"].as_str().unwrap().to_owned();
+    exactly_one(
+        &app,
+        app.delete(&format!(
+            "/api/v1/equity-entities/{entity_id}/shareholdings/{share_id}"
+        ))
+        .bearer(&operator),
+        204,
+        "shareholding.remove",
+    )
+    .await;
+
+    // Assets.
+    let asset = exactly_one(
+        &app,
+        app.post("/api/v1/assets").bearer(&operator).json(&json!({
+            "kind": "production_facility", "name": "冷库", "region_code": VILLAGE,
+            "address": "北庄村", "quantity": "1", "unit": "座",
+        })),
+        201,
+        "asset.create",
+    )
+    .await;
+    let asset_id = asset.body["id"].as_str().unwrap().to_owned();
+    exactly_one(
+        &app,
+        app.patch(&format!("/api/v1/assets/{asset_id}"))
+            .bearer(&operator)
+            .json(&json!({"address": "北庄村东"})),
+        200,
+        "asset.update",
+    )
+    .await;
+    exactly_one(
+        &app,
+        app.delete(&format!("/api/v1/assets/{asset_id}"))
+            .bearer(&operator),
+        204,
+        "asset.delete",
+    )
+    .await;
+
+    // Products.
+    let product = exactly_one(
+        &app,
+        app.post("/api/v1/products").bearer(&approver).json(&json!({
+            "name": "审计贷",
+            "collateral": [{"kind": "land_management_right", "max_ltv": "0.6"}],
+            "amount_min": "10000.00", "amount_max": "5000000.00",
+            "term_min_months": 6, "term_max_months": 60, "annual_rate": "4.35",
+            "repayment_methods": ["annuity"], "purposes": ["planting"],
+        })),
+        201,
+        "product.create",
+    )
+    .await;
+    let product_id = product.body["id"].as_str().unwrap().to_owned();
+    exactly_one(
+        &app,
+        app.patch(&format!("/api/v1/products/{product_id}"))
+            .bearer(&approver)
+            .json(&json!({"annual_rate": "4.10"})),
+        200,
+        "product.update",
+    )
+    .await;
+}

@@ -968,7 +968,10 @@ async fn racing_product_moves_let_one_win_and_are_audited_once() {
         .into_iter()
         .map(|e| e.action)
         .collect();
-    assert_eq!(events, ["product.activate", "product.retire"]);
+    assert_eq!(
+        events,
+        ["product.create", "product.activate", "product.retire"]
+    );
 }
 
 /// A product whose stored list does not parse is an error when read, never an empty list that

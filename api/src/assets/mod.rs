@@ -409,17 +409,24 @@ async fn create_asset(
         created_at: now,
         updated_at: now,
     };
+    let txn = state.db.begin().await?;
     asset::Entity::insert(asset::ActiveModel::from(model.clone()))
-        .exec_without_returning(&state.db)
+        .exec_without_returning(&txn)
         .await
         .map_err(conflict)?;
     let (id, version) = (model.id, model.version);
-    Ok(created(
-        "assets",
+    let shown = view(&txn, model).await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "asset.create",
+        "asset",
         id,
-        version,
-        &view(&state.db, model).await?,
-    ))
+        audit::snapshot(&shown),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created("assets", id, version, &shown))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -608,6 +615,7 @@ async fn update_asset(
         changes.verified_by = Set(None);
         changes.verified_at = Set(None);
     }
+    let txn = state.db.begin().await?;
     let changed = asset::Entity::update_many()
         .set(changes)
         .col_expr(
@@ -616,18 +624,25 @@ async fn update_asset(
         )
         .filter(asset::Column::Id.eq(current.id))
         .filter(asset::Column::Version.eq(current.version))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
         return Err(ApiError::PreconditionFailed);
     }
-    let updated = find_visible(&state.db, AssetScope::of(&caller), current.id).await?;
+    let updated = find_visible(&txn, AssetScope::of(&caller), current.id).await?;
     let version = updated.version;
-    Ok(with_etag(
-        StatusCode::OK,
-        version,
-        &view(&state.db, updated).await?,
-    ))
+    let (before, after) = (view(&txn, current).await?, view(&txn, updated).await?);
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "asset.update",
+        "asset",
+        after.id,
+        audit::diff(&before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(with_etag(StatusCode::OK, version, &after))
 }
 
 /// Remove an asset with its valuations and documents.
@@ -657,10 +672,11 @@ async fn delete_asset(
     }
     let keys = documents::storage_keys(&state.db, current.id).await?;
     // A draft naming the asset at this very moment makes its foreign keys refuse the delete.
+    let txn = state.db.begin().await?;
     let removed = asset::Entity::delete_many()
         .filter(asset::Column::Id.eq(current.id))
         .filter(asset::Column::Version.eq(current.version))
-        .exec(&state.db)
+        .exec(&txn)
         .await
         .map_err(|err| {
             if db::is_foreign_key_violation(&err) {
@@ -672,6 +688,16 @@ async fn delete_asset(
     if removed.rows_affected == 0 {
         return Err(ApiError::PreconditionFailed);
     }
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "asset.delete",
+        "asset",
+        current.id,
+        serde_json::json!({"name": current.name, "kind": current.kind}),
+    )
+    .await?;
+    txn.commit().await?;
     documents::remove_blobs(&state.store, keys).await;
     Ok(HttpResponse::NoContent().finish())
 }

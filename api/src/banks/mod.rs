@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use entity::{bank, bank_branch, bank_region};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::{db, regions, validate};
+use crate::{audit, db, regions, validate};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_bank)
@@ -169,7 +169,7 @@ pub struct CreateBankRequest {
 #[post("/banks")]
 async fn create_bank(
     state: web::Data<AppState>,
-    _caller: Authorized<ManageBanks>,
+    caller: Authorized<ManageBanks>,
     body: Json<CreateBankRequest>,
 ) -> ApiResult<HttpResponse> {
     let request = body.into_inner()?;
@@ -177,9 +177,21 @@ async fn create_bank(
         name = parse_name(&request.name, 128),
         code = parse_bank_code(&request.code),
     )?;
-    let bank = insert(&state.db, name, code).await?;
+    let txn = state.db.begin().await?;
+    let bank = insert(&txn, name, code).await?;
     let (id, version) = (bank.id, bank.version);
-    Ok(created("banks", id, version, &view(&state.db, bank).await?))
+    let shown = view(&txn, bank).await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "bank.create",
+        "bank",
+        id,
+        audit::snapshot(&shown),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created("banks", id, version, &shown))
 }
 
 pub async fn insert(
@@ -280,7 +292,7 @@ pub struct UpdateBankRequest {
 #[patch("/banks/{id}")]
 async fn update_bank(
     state: web::Data<AppState>,
-    _caller: Authorized<ManageBanks>,
+    caller: Authorized<ManageBanks>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: Json<UpdateBankRequest>,
@@ -298,6 +310,7 @@ async fn update_bank(
             .as_deref()
             .map_or(Ok(current.code.clone()), parse_bank_code),
     )?;
+    let txn = state.db.begin().await?;
     let result = bank::Entity::update_many()
         .col_expr(bank::Column::Name, Expr::value(name))
         .col_expr(bank::Column::Code, Expr::value(code))
@@ -308,7 +321,7 @@ async fn update_bank(
         )
         .filter(bank::Column::Id.eq(current.id))
         .filter(bank::Column::Version.eq(current.version))
-        .exec(&state.db)
+        .exec(&txn)
         .await;
     match result {
         Ok(r) if r.rows_affected == 0 => return Err(ApiError::PreconditionFailed),
@@ -318,13 +331,20 @@ async fn update_bank(
         }
         Err(err) => return Err(err.into()),
     }
-    let updated = find(&state.db, current.id).await?;
+    let updated = find(&txn, current.id).await?;
     let version = updated.version;
-    Ok(with_etag(
-        StatusCode::OK,
-        version,
-        &view(&state.db, updated).await?,
-    ))
+    let (before, after) = (view(&txn, current).await?, view(&txn, updated).await?);
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "bank.update",
+        "bank",
+        after.id,
+        audit::diff(&before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(with_etag(StatusCode::OK, version, &after))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -351,7 +371,7 @@ pub struct CreateBranchRequest {
 #[post("/banks/{id}/branches")]
 async fn create_branch(
     state: web::Data<AppState>,
-    _caller: Authorized<ManageBanks>,
+    caller: Authorized<ManageBanks>,
     id: web::Path<Uuid>,
     body: Json<CreateBranchRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -368,8 +388,19 @@ async fn create_branch(
     if let Some(code) = &region {
         regions::require(&state.db, code, None, "region_code").await?;
     }
-    let branch = insert_branch(&state.db, bank.id, name, region).await?;
-    Ok(HttpResponse::Created().json(BranchView::from(branch)))
+    let txn = state.db.begin().await?;
+    let branch = BranchView::from(insert_branch(&txn, bank.id, name, region).await?);
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "bank.add_branch",
+        "bank_branch",
+        branch.id,
+        audit::snapshot(&branch),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(branch))
 }
 
 pub async fn insert_branch(
@@ -418,7 +449,7 @@ pub struct ServedRegionsRequest {
 #[put("/banks/{id}/regions")]
 async fn set_regions(
     state: web::Data<AppState>,
-    _caller: Authorized<ManageBanks>,
+    caller: Authorized<ManageBanks>,
     id: web::Path<Uuid>,
     body: Json<ServedRegionsRequest>,
 ) -> ApiResult<web::Json<BankView>> {
@@ -453,13 +484,26 @@ async fn set_regions(
     let mut unique: Vec<RegionCode> = codes.into_iter().map(|(_, c)| c).collect();
     unique.sort();
     unique.dedup();
-    replace_served(&state.db, bank.id, &unique).await?;
-    Ok(web::Json(view(&state.db, bank).await?))
+    let before = view(&state.db, bank.clone()).await?;
+    let txn = state.db.begin().await?;
+    replace_served(&txn, bank.id, &unique).await?;
+    let after = view(&txn, bank).await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "bank.set_regions",
+        "bank",
+        after.id,
+        audit::diff(&before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(web::Json(after))
 }
 
 /// Replaces a bank's served regions in one transaction.
 pub async fn replace_served(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     bank_id: Uuid,
     codes: &[RegionCode],
 ) -> Result<(), ApiError> {

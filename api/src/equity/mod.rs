@@ -25,7 +25,7 @@ use crate::extract::{IfMatch, Json, Query, created, created_at, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::{AssetScope, acting_organization};
 use crate::state::AppState;
-use crate::{db, validate};
+use crate::{audit, db, validate};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_entity)
@@ -159,9 +159,20 @@ async fn create_entity(
         created_at: now,
         updated_at: now,
     };
+    let txn = state.db.begin().await?;
     equity_entity::Entity::insert(equity_entity::ActiveModel::from(model.clone()))
-        .exec_without_returning(&state.db)
+        .exec_without_returning(&txn)
         .await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "equity_entity.create",
+        "equity_entity",
+        model.id,
+        audit::snapshot(&EquityEntityView::from(model.clone())),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(created(
         "equity-entities",
         model.id,
@@ -272,6 +283,7 @@ async fn update_entity(
             .transpose(),
         uscc = request.uscc.as_deref().map(Uscc::parse).transpose(),
     )?;
+    let txn = state.db.begin().await?;
     let changed = equity_entity::Entity::update_many()
         .set(equity_entity::ActiveModel {
             kind: request.kind.map_or(sea_orm::ActiveValue::NotSet, Set),
@@ -286,12 +298,25 @@ async fn update_entity(
         )
         .filter(equity_entity::Column::Id.eq(current.id))
         .filter(equity_entity::Column::Version.eq(current.version))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if changed.rows_affected == 0 {
         return Err(ApiError::PreconditionFailed);
     }
-    let updated = find_visible(&state.db, AssetScope::of(&caller), current.id).await?;
+    let updated = find_visible(&txn, AssetScope::of(&caller), current.id).await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "equity_entity.update",
+        "equity_entity",
+        current.id,
+        audit::diff(
+            &EquityEntityView::from(current.clone()),
+            &EquityEntityView::from(updated.clone()),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(with_etag(
         StatusCode::OK,
         updated.version,
@@ -336,6 +361,7 @@ async fn add_shareholding(
     )?;
     let created = add_share(
         &state.db,
+        caller.id(),
         entity.id,
         holder_name,
         request.holder_type,
@@ -393,6 +419,7 @@ pub fn parse_share(percentage: Percentage) -> Result<Percentage, &'static str> {
 /// Adds a shareholding if the entity's total stays within 100.00 %.
 pub async fn add_share(
     db: &impl TransactionTrait,
+    actor: Uuid,
     entity_id: Uuid,
     holder_name: String,
     holder_type: HolderType,
@@ -428,6 +455,15 @@ pub async fn add_share(
     shareholding::Entity::insert(shareholding::ActiveModel::from(model.clone()))
         .exec_without_returning(&txn)
         .await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "shareholding.add",
+        "shareholding",
+        model.id,
+        audit::snapshot(&ShareholdingView::from(model.clone())),
+    )
+    .await?;
     sea_orm::TransactionSession::commit(txn).await?;
     Ok(model)
 }
@@ -511,6 +547,15 @@ async fn delete_shareholding(
             .filter(equity_entity::Column::Id.eq(entity.id))
             .exec(&txn)
             .await?;
+        audit::record(
+            &txn,
+            Some(caller.id()),
+            "shareholding.remove",
+            "shareholding",
+            share.id,
+            audit::snapshot(&ShareholdingView::from(share.clone())),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())

@@ -3,6 +3,7 @@
 use actix_web::{get, put, web};
 use chrono::{DateTime, Utc};
 use entity::{Money, organization_income};
+use sea_orm::TransactionTrait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -93,7 +94,18 @@ pub async fn put_income(
         amount,
         updated_at: db::now(),
     };
-    upsert(&state.db, std::slice::from_ref(&row)).await?;
+    let txn = state.db.begin().await?;
+    upsert(&txn, std::slice::from_ref(&row)).await?;
+    crate::audit::record(
+        &txn,
+        Some(caller.id()),
+        "organization.set_income",
+        "organization",
+        organization.id,
+        serde_json::json!({"year": row.year, "amount": row.amount}),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(web::Json(row.into()))
 }
 

@@ -10,6 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use entity::{OrganizationStatus, RegionLevel, Role, organization, region};
+use sea_orm::TransactionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
@@ -29,7 +30,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::{banks, db, regions, validate};
+use crate::{audit, banks, db, regions, validate};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(import::import)
@@ -221,7 +222,7 @@ pub struct CreateOrganizationRequest {
 #[post("/organizations")]
 async fn create_organization(
     state: web::Data<AppState>,
-    _caller: Authorized<ManageOrganizations>,
+    caller: Authorized<ManageOrganizations>,
     body: Json<CreateOrganizationRequest>,
 ) -> ApiResult<HttpResponse> {
     let r = body.into_inner()?;
@@ -252,17 +253,24 @@ async fn create_organization(
     }
     .into_model();
     let active: organization::ActiveModel = model.clone().into();
+    let txn = state.db.begin().await?;
     organization::Entity::insert(active)
-        .exec_without_returning(&state.db)
+        .exec_without_returning(&txn)
         .await
         .map_err(conflict)?;
     let (id, version) = (model.id, model.version);
-    Ok(created(
-        "organizations",
+    let shown = view(&txn, model).await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "organization.create",
+        "organization",
         id,
-        version,
-        &view(&state.db, model).await?,
-    ))
+        audit::snapshot(&shown),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created("organizations", id, version, &shown))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -450,6 +458,7 @@ async fn update_organization(
         updated_at: Set(db::now()),
         ..Default::default()
     };
+    let txn = state.db.begin().await?;
     let changed = organization::Entity::update_many()
         .set(changes)
         .col_expr(
@@ -458,17 +467,24 @@ async fn update_organization(
         )
         .filter(organization::Column::Id.eq(current.id))
         .filter(organization::Column::Version.eq(current.version))
-        .exec(&state.db)
+        .exec(&txn)
         .await
         .map_err(conflict)?;
     if changed.rows_affected == 0 {
         return Err(ApiError::PreconditionFailed);
     }
-    let updated = find_visible(&state.db, &caller, current.id).await?;
+    let updated = find_visible(&txn, &caller, current.id).await?;
     let version = updated.version;
-    Ok(with_etag(
-        StatusCode::OK,
-        version,
-        &view(&state.db, updated).await?,
-    ))
+    let (before, after) = (view(&txn, current).await?, view(&txn, updated).await?);
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "organization.update",
+        "organization",
+        after.id,
+        audit::diff(&before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(with_etag(StatusCode::OK, version, &after))
 }

@@ -12,8 +12,8 @@ use entity::{
 };
 use sea_orm::sea_query::{self, Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,11 +22,11 @@ use uuid::Uuid;
 
 use crate::auth::permissions::{ManageProducts, ReadProducts};
 use crate::auth::{Authorized, Caller, Tenant};
-use crate::db;
 use crate::domain::parse_name;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
+use crate::{audit, db};
 use entity::loan_product::{LoanPurposes, RepaymentMethods};
 
 use crate::state::AppState;
@@ -279,7 +279,7 @@ impl ProductPatch {
 
 /// Stores a product (as `draft`) with its collateral, in one transaction.
 pub async fn insert(
-    db: &DatabaseConnection,
+    db: &(impl ConnectionTrait + TransactionTrait),
     bank_id: Uuid,
     terms: Terms,
     status: ProductStatus,
@@ -356,14 +356,21 @@ async fn create_product(
     let Tenant::Bank(bank_id) = caller.tenant() else {
         return Err(ApiError::Forbidden);
     };
-    let product = insert(&state.db, bank_id, terms, ProductStatus::Draft).await?;
+    let txn = state.db.begin().await?;
+    let product = insert(&txn, bank_id, terms, ProductStatus::Draft).await?;
     let (id, version) = (product.id, product.version);
-    Ok(created(
-        "products",
+    let shown = view(&txn, product).await?;
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "product.create",
+        "product",
         id,
-        version,
-        &view(&state.db, product).await?,
-    ))
+        audit::snapshot(&shown),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created("products", id, version, &shown))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -505,14 +512,20 @@ async fn update_product(
         return Err(ApiError::PreconditionFailed);
     }
     replace_collateral(&txn, current.id, &terms.collateral).await?;
-    txn.commit().await?;
-    let updated = find(&state.db, current.id).await?;
+    let updated = find(&txn, current.id).await?;
     let version = updated.version;
-    Ok(with_etag(
-        StatusCode::OK,
-        version,
-        &view(&state.db, updated).await?,
-    ))
+    let (before, after) = (view(&txn, current).await?, view(&txn, updated).await?);
+    audit::record(
+        &txn,
+        Some(caller.id()),
+        "product.update",
+        "product",
+        after.id,
+        audit::diff(&before, &after),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(with_etag(StatusCode::OK, version, &after))
 }
 
 /// Moves one of the caller's bank's products by `action`, in its own transaction.

@@ -80,33 +80,6 @@ impl From<&user::Model> for UserView {
     }
 }
 
-/// Before and after of the fields an update changed (never the password hash).
-fn changes(before: &user::Model, after: &user::Model) -> serde_json::Value {
-    let view = |u: &user::Model| {
-        serde_json::json!({
-            "display_name": u.display_name,
-            "role": u.role,
-            "status": u.status,
-            "organization_id": u.organization_id,
-            "bank_id": u.bank_id,
-            "branch_id": u.branch_id,
-            "approval_limit": u.approval_limit,
-        })
-    };
-    let (before, after) = (view(before), view(after));
-    let mut from = serde_json::Map::new();
-    let mut to = serde_json::Map::new();
-    if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
-        for (field, old) in b {
-            if a.get(field) != Some(old) {
-                from.insert(field.clone(), old.clone());
-                to.insert(field.clone(), a.get(field).cloned().unwrap_or_default());
-            }
-        }
-    }
-    serde_json::json!({"before": from, "after": to})
-}
-
 /// Views of users with their sign-in locks, read for all of them at once.
 pub async fn views(
     db: &impl sea_orm::ConnectionTrait,
@@ -530,7 +503,7 @@ async fn update_user(
         "user.update",
         "user",
         current.id,
-        changes(&current, &updated),
+        audit::diff(&UserView::from(&current), &UserView::from(&updated)),
     )
     .await?;
     txn.commit().await?;
