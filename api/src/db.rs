@@ -6,7 +6,10 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::LikeExpr;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqlErr, TransactionTrait,
+};
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
@@ -43,6 +46,18 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None)
         .await
         .context("database migration failed")
+}
+
+/// A transaction that holds the write lock from its first statement. SQLite starts a plain
+/// `BEGIN` as a reader: a transaction that reads and then writes fails at once with "database is
+/// locked" when another writer committed in between. Writing first (a statement that changes
+/// nothing) takes the lock up front, so concurrent writers queue on the busy timeout instead.
+/// On PostgreSQL the statement costs nothing and locks nothing.
+pub async fn begin_writing(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    txn.execute_unprepared("DELETE FROM throttles WHERE 1 = 0")
+        .await?;
+    Ok(txn)
 }
 
 /// The current time as stored: PostgreSQL keeps microseconds, so nothing finer is handed out,

@@ -2,17 +2,20 @@
 //! and never runs twice. The key is claimed in the database before the work starts, so a retry
 //! that arrives while the first is still running is refused (409) on every instance, and the
 //! same key with a different body is refused (422). A failed first attempt frees the key.
-//! Keys are remembered for 24 hours; a claim left unanswered for 5 minutes (its request died)
-//! is released to the next retry.
-
-use std::future::Future;
+//!
+//! The work runs in one transaction with the storing of its answer: either both commit or
+//! neither does. So a claim without an answer always means the work did not commit, and
+//! releasing it — after 5 minutes, when its request must have died — can never let the work run
+//! a second time. Keys are remembered for 24 hours.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use entity::idempotency_key;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -81,8 +84,9 @@ fn bad_key() -> ApiError {
     )])
 }
 
-/// Runs `work` once per (user, key); replays its answer to retries.
-pub async fn run<F, Fut>(
+/// Runs `work` once per (user, key) inside a transaction that also stores its answer; replays
+/// the answer to retries. Without a key the work runs in a transaction of its own.
+pub async fn run<F>(
     db: &DatabaseConnection,
     user_id: Uuid,
     key: Option<String>,
@@ -91,11 +95,13 @@ pub async fn run<F, Fut>(
     work: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Answer, ApiError>>,
+    F: AsyncFnOnce(&DatabaseTransaction) -> Result<Answer, ApiError>,
 {
     let Some(key) = key else {
-        return Ok(work().await?.into_response(false));
+        let txn = db::begin_writing(db).await?;
+        let answer = work(&txn).await?;
+        txn.commit().await?;
+        return Ok(answer.into_response(false));
     };
     let request_hash: String = Sha256::digest(body)
         .iter()
@@ -166,13 +172,33 @@ where
             .filter(idempotency_key::Column::Key.eq(key.clone()))
             .exec(db)
     };
-    let answer = match work().await {
-        Ok(answer) => answer,
+    match work_and_answer(db, user_id, &key, work).await {
+        Ok(answer) => Ok(answer.into_response(false)),
         Err(err) => {
+            // Nothing of the work committed: the key is free for a retry.
             forget().await?;
-            return Err(err);
+            Err(err)
         }
+    }
+}
+
+/// The work and the storing of its answer, committed together.
+async fn work_and_answer<F>(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    key: &str,
+    work: F,
+) -> Result<Answer, ApiError>
+where
+    F: AsyncFnOnce(&DatabaseTransaction) -> Result<Answer, ApiError>,
+{
+    let claimed = || {
+        Condition::all()
+            .add(idempotency_key::Column::UserId.eq(user_id))
+            .add(idempotency_key::Column::Key.eq(key))
     };
+    let txn = db::begin_writing(db).await?;
+    let answer = work(&txn).await?;
     let headers: Vec<(String, String)> = answer
         .headers
         .iter()
@@ -191,9 +217,9 @@ where
             idempotency_key::Column::ResponseBody,
             Expr::value(answer.body.clone()),
         )
-        .filter(idempotency_key::Column::UserId.eq(user_id))
-        .filter(idempotency_key::Column::Key.eq(key.clone()))
-        .exec(db)
+        .filter(claimed())
+        .exec(&txn)
         .await?;
-    Ok(answer.into_response(false))
+    txn.commit().await?;
+    Ok(answer)
 }

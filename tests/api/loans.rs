@@ -998,3 +998,68 @@ async fn a_corrupt_stored_list_fails_loudly() {
         .await
         .assert_problem(500, "internal_error");
 }
+
+/// Makes storing an idempotent answer fail, as if the process died right after the work: on
+/// each backend, a trigger refusing the update that records the answer.
+async fn break_answer_storage(app: &TestApp, broken: bool) {
+    use sea_orm::ConnectionTrait;
+    let postgres = app.database.url.starts_with("postgres");
+    let statements: &[&str] = match (postgres, broken) {
+        (false, true) => &[
+            "CREATE TRIGGER fail_answer BEFORE UPDATE OF response_status ON idempotency_keys \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+        ],
+        (false, false) => &["DROP TRIGGER fail_answer"],
+        (true, true) => &[
+            "CREATE FUNCTION fail_answer() RETURNS trigger AS $$ BEGIN \
+             RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER fail_answer BEFORE UPDATE ON idempotency_keys FOR EACH ROW \
+             WHEN (NEW.response_status IS NOT NULL) EXECUTE FUNCTION fail_answer()",
+        ],
+        (true, false) => &[
+            "DROP TRIGGER fail_answer ON idempotency_keys",
+            "DROP FUNCTION fail_answer()",
+        ],
+    };
+    for statement in statements {
+        app.db.execute_unprepared(statement).await.unwrap();
+    }
+}
+
+/// The work and its stored answer commit together: when storing the answer fails after the
+/// work, the work is undone too, so the retry runs it exactly once.
+#[tokio::test]
+async fn a_failure_after_the_work_leaves_no_effect_for_the_retry_to_repeat() {
+    let app = spawn_app().await;
+    let loan = setup(&app).await;
+    let applications = || async {
+        entity::loan_application::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
+    let before = applications().await;
+    let create = || {
+        app.post("/api/v1/applications")
+            .bearer(&loan.operator)
+            .header("idempotency-key", "create-after-crash")
+            .json(&draft(&loan, "100000.00"))
+            .send()
+    };
+    break_answer_storage(&app, true).await;
+    create().await.assert_problem(500, "internal_error");
+    assert_eq!(
+        applications().await,
+        before,
+        "the failed attempt left an application"
+    );
+    break_answer_storage(&app, false).await;
+
+    let first = create().await;
+    let id = first.assert_status(201)["id"].clone();
+    assert_eq!(applications().await, before + 1);
+    let replayed = create().await;
+    assert_eq!(replayed.assert_status(201)["id"], id);
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    assert_eq!(applications().await, before + 1);
+}

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::ETAG;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use super::{asset_ids_of, find_visible, ops, view};
@@ -41,11 +42,18 @@ pub async fn submit(
     let db = &state.db;
     let scope = format!("POST /applications/{id}/submit");
     // A submit has no body: the key is bound to the path alone.
-    idempotency::run(db, caller.id(), key, scope, &[], || async {
-        let submitted = view(db, ops::submit(db, &caller, id).await?).await?;
-        Ok(Answer::json(StatusCode::OK, &submitted)?
-            .header(ETAG, format!("\"{}\"", submitted.version)))
-    })
+    idempotency::run(
+        db,
+        caller.id(),
+        key,
+        scope,
+        &[],
+        async |txn: &DatabaseTransaction| {
+            let submitted = view(txn, ops::submit(txn, &caller, id).await?).await?;
+            Ok(Answer::json(StatusCode::OK, &submitted)?
+                .header(ETAG, format!("\"{}\"", submitted.version)))
+        },
+    )
     .await
 }
 

@@ -16,8 +16,8 @@ use entity::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -375,10 +375,10 @@ async fn create_application(
         key,
         "POST /applications".into(),
         &body,
-        || async {
+        async |txn: &DatabaseTransaction| {
             let r: DraftRequest = parse_json(&body)?;
-            let created = ops::create_draft(db, &caller, organization_id, r).await?;
-            let view = view(db, created).await?;
+            let created = ops::create_draft(txn, &caller, organization_id, r).await?;
+            let view = view(txn, created).await?;
             Ok(Answer::json(StatusCode::CREATED, &view)?
                 .header(LOCATION, format!("/api/v1/applications/{}", view.id))
                 .header(ETAG, format!("\"{}\"", view.version)))
