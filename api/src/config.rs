@@ -159,7 +159,11 @@ impl Settings {
             data_dir: defaults::DATA_DIR,
         }))
         .merge(Toml::file("config.toml"))
-        .merge(Env::prefixed("APP_").filter(move |key| !text_keys.contains(&key.as_str())));
+        .merge(Env::prefixed("APP_").filter(move |key| {
+            !text_keys
+                .iter()
+                .any(|text| key.as_str().eq_ignore_ascii_case(text))
+        }));
         for (key, variable) in TEXT_SETTINGS {
             match std::env::var(variable) {
                 Ok(value) => figment = figment.merge(Serialized::default(key, value)),
@@ -170,7 +174,27 @@ impl Settings {
             }
         }
         let settings: Settings = figment.extract().context("invalid configuration")?;
-        Ok(settings.without_blanks())
+        settings.without_blanks().checked()
+    }
+
+    /// Numbers that would make the server refuse everyone or overflow are refused at start.
+    fn checked(self) -> anyhow::Result<Self> {
+        const MAX_RATE: u32 = 1_000_000;
+        for (name, rate) in [
+            ("APP_LOGIN_RATE_PER_ADDRESS", self.login_rate_per_address),
+            (
+                "APP_REFRESH_RATE_PER_ADDRESS",
+                self.refresh_rate_per_address,
+            ),
+        ] {
+            if !(1..=MAX_RATE).contains(&rate) {
+                anyhow::bail!("{name} must be between 1 and {MAX_RATE}");
+            }
+        }
+        if !(1..=3600).contains(&self.body_timeout_secs) {
+            anyhow::bail!("APP_BODY_TIMEOUT_SECS must be between 1 and 3600");
+        }
+        Ok(self)
     }
 
     /// An empty value (`APP_ADMIN_PASSWORD=` in a compose file) means "not set".
@@ -313,6 +337,21 @@ mod tests {
             assert_eq!(settings.metrics, MetricsEndpoint::Off);
             Ok(())
         });
+    }
+
+    #[test]
+    fn refuses_numbers_out_of_range() {
+        for (name, value) in [
+            ("APP_LOGIN_RATE_PER_ADDRESS", "0"),
+            ("APP_REFRESH_RATE_PER_ADDRESS", "4294967295"),
+            ("APP_BODY_TIMEOUT_SECS", "18446744073709551615"),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.set_env(name, value);
+                assert!(Settings::load().is_err(), "{name}={value} accepted");
+                Ok(())
+            });
+        }
     }
 
     #[test]

@@ -282,9 +282,10 @@ impl ResponseError for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         if let ApiError::RequestTimeout = self {
+            // The rest of the body will never be read: the connection must end.
             response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
         }
         response
     }
@@ -327,6 +328,9 @@ pub fn render_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
 
     let (req, old) = res.into_parts();
     let mut response = problem_response(&problem);
+    response
+        .head_mut()
+        .set_connection_type(old.head().connection_type());
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             response.headers_mut().insert(name.clone(), value.clone());

@@ -84,9 +84,11 @@ const MULTI_LINE_FIELDS: [&str; 6] = [
 /// PostgreSQL text); only multi-line fields may carry tabs and line breaks.
 fn reject_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
     // In JSON text a control character can only appear escaped (`\u0000`, `\n`, ...).
-    let may_have_one = bytes
-        .windows(2)
-        .any(|w| w[0] == b'\\' && matches!(w[1], b'u' | b'n' | b'r' | b't' | b'b' | b'f'));
+    // DEL and the C1 controls (U+0080–U+009F, `C2 80`–`C2 9F` in UTF-8) may also stand raw.
+    let may_have_one = bytes.windows(2).any(|w| {
+        (w[0] == b'\\' && matches!(w[1], b'u' | b'n' | b'r' | b't' | b'b' | b'f'))
+            || (w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]))
+    }) || bytes.contains(&0x7F);
     if !may_have_one {
         return Ok(());
     }
@@ -338,6 +340,15 @@ mod tests {
             parse_json::<Body>(br#"{"mobile": "#),
             Err(ApiError::MalformedJson(_))
         ));
+    }
+
+    #[test]
+    fn raw_delete_characters_are_refused_too() {
+        let err = parse_json::<serde_json::Value>(b"{\"name\": \"a\x7fb\"}").unwrap_err();
+        assert_eq!(field_of(err), ("name".into(), "control_characters"));
+        let err =
+            parse_json::<serde_json::Value>("{\"name\": \"a\u{85}b\"}".as_bytes()).unwrap_err();
+        assert_eq!(field_of(err), ("name".into(), "control_characters"));
     }
 
     #[test]

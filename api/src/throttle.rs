@@ -48,6 +48,21 @@ pub async fn take(
     key: &str,
     limit: Limit,
 ) -> Result<Result<(), Full>, DbErr> {
+    match try_take(db, key, limit).await? {
+        // The row was swept or cleared between our insert and update: once more.
+        Err(None) => Ok(try_take(db, key, limit)
+            .await?
+            .map_err(|full| full.unwrap_or(Full { until: db::now() }))),
+        other => Ok(other.map_err(|full| full.unwrap_or(Full { until: db::now() }))),
+    }
+}
+
+/// One attempt: taken, full (until when), or the row was gone (`Err(None)`).
+async fn try_take(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: Limit,
+) -> Result<Result<(), Option<Full>>, DbErr> {
     let now = db::now();
     let cutoff = now - limit.window;
     throttle::Entity::insert(throttle::ActiveModel {
@@ -91,9 +106,9 @@ pub async fn take(
     if taken {
         return Ok(Ok(()));
     }
-    Ok(Err(Full {
-        until: window_end(db, key, limit).await?.unwrap_or(now),
-    }))
+    Ok(Err(window_end(db, key, limit)
+        .await?
+        .map(|until| Full { until })))
 }
 
 /// The attempt failed: its slot stays taken and is remembered as a miss.

@@ -261,6 +261,10 @@ async fn one_address_is_rate_limited_on_login_and_refresh() {
     assert!((1..=60).contains(&wait), "{wait}");
     // Another address is not affected, nor does the limited one lock anybody.
     attempt("198.51.100.2".into()).await.assert_status(401);
+    // Only the last entry is the proxy's: a client prepending fake ones is still counted.
+    attempt("198.51.100.99, 203.0.113.7".into())
+        .await
+        .assert_problem(429, "rate_limited");
     // A forwarded value that is no address counts against the peer, and never breaks sign-in.
     attempt("x".repeat(500)).await.assert_status(401);
     let admin = app
@@ -326,6 +330,31 @@ async fn a_user_set_up_by_an_admin_must_change_the_password_first() {
         .send()
         .await
         .assert_status(204);
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_locks_like_sign_in() {
+    let app = spawn_app().await;
+    let user = app.create_user("org_operator").await;
+    let mobile = user["mobile"].as_str().unwrap();
+    let token = token_of(&app.sign_in(mobile, USER_PASSWORD).await);
+    let change = |current: &str| {
+        app.post("/api/v1/me/password")
+            .bearer(&token)
+            .json(&json!({"current_password": current, "new_password": "New-pass-2026"}))
+            .send()
+    };
+    for _ in 0..4 {
+        change("Wrong-pass-1")
+            .await
+            .assert_fields(&[("current_password", "incorrect")]);
+    }
+    change("Wrong-pass-1")
+        .await
+        .assert_problem(423, "account_locked");
+    change(USER_PASSWORD)
+        .await
+        .assert_problem(423, "account_locked");
 }
 
 #[tokio::test]

@@ -38,6 +38,12 @@ async fn control_characters_are_refused_in_bodies_queries_cursors_and_files() {
         .send()
         .await
         .assert_problem(404, "not_found");
+    // Nor in a path.
+    app.get("/api/v1/regions/%00")
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
 
     // A multi-line note may hold line breaks, but not a NUL.
     let asset = app
@@ -165,6 +171,12 @@ async fn stall_body(address: &str, path: &str, extra_headers: &str) -> (String, 
         .await
         .expect("the server answers a stalled body")
         .unwrap();
+    // Then the connection ends: the rest of the body will never be read.
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest))
+        .await
+        .expect("the server closes the connection after answering")
+        .ok();
     (
         String::from_utf8_lossy(&answer[..read]).into_owned(),
         started.elapsed(),

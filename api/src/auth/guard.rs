@@ -29,12 +29,18 @@ pub struct AddressLimits {
 }
 
 impl AddressLimits {
-    /// The client's address: the peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
-    /// A forwarded value that is not an IP address (a client may send anything) is ignored.
+    /// The client's address: the peer, or, behind a trusted proxy, the *last* `X-Forwarded-For`
+    /// entry — the one the proxy appended; the earlier ones are whatever the client sent. A value
+    /// that is not an IP address is ignored.
     pub fn client_address(&self, req: &HttpRequest) -> String {
         if self.trust_proxy_headers
-            && let Some(forwarded) = req.connection_info().realip_remote_addr()
-            && let Ok(ip) = strip_port(forwarded).parse::<std::net::IpAddr>()
+            && let Some(forwarded) = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .last()
+            && let Ok(ip) = strip_port(forwarded.trim()).parse::<std::net::IpAddr>()
         {
             return ip.to_string();
         }

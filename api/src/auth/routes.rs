@@ -195,10 +195,12 @@ pub struct ChangePasswordRequest {
         (status = 204, description = "Changed"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Too many wrong current passwords: locked like sign-in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/me/password")]
 async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authorized<UseOwnAccount>,
     body: Json<ChangePasswordRequest>,
@@ -209,12 +211,20 @@ async fn change_password(
     } = body.into_inner()?;
     let new_password = NewPassword::parse(&new_password)
         .map_err(|code| ApiError::Validation(vec![FieldError::new("new_password", code)]))?;
+    // The current password is guessed against the same counter as sign-in: a stolen access
+    // token gives no unlimited guesses.
+    let mobile = caller.user.mobile.as_str();
+    guard::reserve_guess(&state.db, mobile).await?;
     if !password::verify(current_password, caller.user.password_hash.clone()).await? {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "current_password",
-            "incorrect",
-        )]));
+        let client = state.limits.client_address(&req);
+        return Err(
+            match guard::guess_was_wrong(&state.db, mobile, &client).await? {
+                locked @ ApiError::AccountLocked { .. } => locked,
+                _ => ApiError::Validation(vec![FieldError::new("current_password", "incorrect")]),
+            },
+        );
     }
+    guard::guess_was_right(&state.db, mobile).await?;
     if password::verify(
         new_password.secret().clone(),
         caller.user.password_hash.clone(),

@@ -107,7 +107,9 @@ async fn get_region(
     _caller: Authorized<ReadRegions>,
     code: web::Path<String>,
 ) -> ApiResult<web::Json<RegionView>> {
-    let region = region::Entity::find_by_id(code.into_inner())
+    // Only a well-formed code can name a region (and nothing else reaches the database).
+    let code = RegionCode::parse(&code).map_err(|_| ApiError::NotFound)?;
+    let region = region::Entity::find_by_id(code.to_string())
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound)?;
