@@ -48,13 +48,12 @@ pub async fn take(
     key: &str,
     limit: Limit,
 ) -> Result<Result<(), Full>, DbErr> {
-    match try_take(db, key, limit).await? {
+    let outcome = match try_take(db, key, limit).await? {
         // The row was swept or cleared between our insert and update: once more.
-        Err(None) => Ok(try_take(db, key, limit)
-            .await?
-            .map_err(|full| full.unwrap_or(Full { until: db::now() }))),
-        other => Ok(other.map_err(|full| full.unwrap_or(Full { until: db::now() }))),
-    }
+        Err(None) => try_take(db, key, limit).await?,
+        other => other,
+    };
+    Ok(outcome.map_err(|full| full.unwrap_or(Full { until: db::now() })))
 }
 
 /// One attempt: taken, full (until when), or the row was gone (`Err(None)`).

@@ -530,65 +530,7 @@ async fn update_application(
     let r = body.into_inner()?;
     let current = find_visible(&state.db, &caller, *id).await?;
     if_match.check(current.version)?;
-    if current.status != ApplicationStatus::Draft {
-        return Err(ApiError::InvalidState(current.status.as_str()));
-    }
-    let current_assets = asset_ids_of(&state.db, current.id).await?;
-    let draft = check_draft(
-        &state.db,
-        current.organization_id,
-        r,
-        Some(&current),
-        current_assets,
-    )
-    .await?;
-    let txn = state.db.begin().await?;
-    let changed = loan_application::Entity::update_many()
-        .set(loan_application::ActiveModel {
-            amount: Set(draft.amount),
-            term_months: Set(draft.term_months),
-            purpose: Set(draft.purpose),
-            repayment_method: Set(draft.repayment_method),
-            product_id: Set(draft.product.as_ref().map(|p| p.id)),
-            bank_id: Set(draft.product.as_ref().map(|p| p.bank_id)),
-            resolution_date: Set(draft.resolution_date),
-            resolution_document_id: Set(draft.resolution_document_id),
-            updated_at: Set(db::now()),
-            ..Default::default()
-        })
-        .col_expr(
-            loan_application::Column::Version,
-            Expr::col(loan_application::Column::Version).add(1),
-        )
-        .filter(loan_application::Column::Id.eq(current.id))
-        .filter(loan_application::Column::Version.eq(current.version))
-        .filter(loan_application::Column::Status.eq(ApplicationStatus::Draft))
-        .exec(&txn)
-        .await?;
-    if changed.rows_affected == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    replace_assets(&txn, current.id, &draft.asset_ids).await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "application.edit",
-        "application",
-        current.id,
-        serde_json::json!({
-            "amount": draft.amount,
-            "term_months": draft.term_months,
-            "purpose": draft.purpose,
-            "repayment_method": draft.repayment_method,
-            "product_id": draft.product.as_ref().map(|p| p.id),
-            "asset_ids": draft.asset_ids,
-            "resolution_date": draft.resolution_date,
-            "resolution_document_id": draft.resolution_document_id,
-        }),
-    )
-    .await?;
-    txn.commit().await?;
-    let updated = find_visible(&state.db, &caller, current.id).await?;
+    let updated = ops::edit_draft(&state.db, &caller, current, r).await?;
     let version = updated.version;
     Ok(with_etag(
         StatusCode::OK,

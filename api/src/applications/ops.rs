@@ -4,20 +4,22 @@
 //! update, the audit event), and moves liens through `liens`, in one transaction.
 
 use chrono::Months;
-use entity::{ApplicationAction, ProductStatus, asset, loan_application, loan_product};
-use sea_orm::sea_query::Expr;
+use entity::{
+    ApplicationAction, ApplicationStatus, ProductStatus, asset, loan_application, loan_product,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::{DraftRequest, asset_ids_of, check_draft, find_visible, insert_draft};
+use super::{DraftRequest, asset_ids_of, check_draft, find_visible, insert_draft, replace_assets};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::matching::{self, LoanRequest, ReasonCode};
 use crate::transition::move_application;
-use crate::{db, liens};
+use crate::{audit, db, liens};
 
 /// Starts a draft for `organization_id` (the handler decides which organization the caller may
 /// act for).
@@ -29,6 +31,75 @@ pub async fn create_draft(
 ) -> Result<loan_application::Model, ApiError> {
     let draft = check_draft(db, organization_id, request, None, Vec::new()).await?;
     insert_draft(db, actor, organization_id, draft).await
+}
+
+/// Edits a draft (the caller checked `If-Match` against `current`): the fields and the
+/// collateral list change, and the event is recorded, in one transaction.
+pub async fn edit_draft(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: &Caller,
+    current: loan_application::Model,
+    request: DraftRequest,
+) -> Result<loan_application::Model, ApiError> {
+    if current.status != ApplicationStatus::Draft {
+        return Err(ApiError::InvalidState(current.status.as_str()));
+    }
+    let current_assets = asset_ids_of(db, current.id).await?;
+    let draft = check_draft(
+        db,
+        current.organization_id,
+        request,
+        Some(&current),
+        current_assets,
+    )
+    .await?;
+    let txn = db.begin().await?;
+    let changed = loan_application::Entity::update_many()
+        .set(loan_application::ActiveModel {
+            amount: Set(draft.amount),
+            term_months: Set(draft.term_months),
+            purpose: Set(draft.purpose),
+            repayment_method: Set(draft.repayment_method),
+            product_id: Set(draft.product.as_ref().map(|p| p.id)),
+            bank_id: Set(draft.product.as_ref().map(|p| p.bank_id)),
+            resolution_date: Set(draft.resolution_date),
+            resolution_document_id: Set(draft.resolution_document_id),
+            updated_at: Set(db::now()),
+            ..Default::default()
+        })
+        .col_expr(
+            loan_application::Column::Version,
+            Expr::col(loan_application::Column::Version).add(1),
+        )
+        .filter(loan_application::Column::Id.eq(current.id))
+        .filter(loan_application::Column::Version.eq(current.version))
+        .filter(loan_application::Column::Status.eq(ApplicationStatus::Draft))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    replace_assets(&txn, current.id, &draft.asset_ids).await?;
+    audit::record(
+        &txn,
+        Some(actor.id()),
+        "application.edit",
+        "application",
+        current.id,
+        serde_json::json!({
+            "amount": draft.amount,
+            "term_months": draft.term_months,
+            "purpose": draft.purpose,
+            "repayment_method": draft.repayment_method,
+            "product_id": draft.product.as_ref().map(|p| p.id),
+            "asset_ids": draft.asset_ids,
+            "resolution_date": draft.resolution_date,
+            "resolution_document_id": draft.resolution_document_id,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    find_visible(db, actor, current.id).await
 }
 
 /// Submits a draft: checks everything again, then in one transaction moves it to `submitted`,

@@ -84,8 +84,11 @@ pub async fn count_address(
     }
 }
 
+/// Counters of password guesses are keyed by this prefix and the mobile.
+const MOBILE_KEY_PREFIX: &str = "login:";
+
 pub fn mobile_key(mobile: &str) -> String {
-    format!("login:{mobile}")
+    format!("{MOBILE_KEY_PREFIX}{mobile}")
 }
 
 /// Reserves one password check for `mobile`; 423 while the mobile is locked.
@@ -137,7 +140,7 @@ pub async fn locks(
     Ok(throttle::full_until(db, keys, PASSWORD_GUESSES)
         .await?
         .into_iter()
-        .filter_map(|(key, until)| Some((key.strip_prefix("login:")?.to_owned(), until)))
+        .filter_map(|(key, until)| Some((key.strip_prefix(MOBILE_KEY_PREFIX)?.to_owned(), until)))
         .collect())
 }
 
