@@ -30,9 +30,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
+    #[serde(default = "defaults::bind")]
     pub bind: String,
     /// Kept secret: a PostgreSQL URL may carry a password.
     pub database_url: Option<SecretString>,
+    #[serde(default = "defaults::data_dir")]
     pub data_dir: PathBuf,
     pub jwt_secret: Option<SecretString>,
     pub admin_mobile: Option<String>,
@@ -59,9 +61,15 @@ pub struct Settings {
     pub body_timeout_secs: u64,
 }
 
-mod defaults {
-    pub const BIND: &str = "127.0.0.1:8080";
-    pub const DATA_DIR: &str = "./data";
+/// The built-in defaults, one place for `Settings::default` and for keys left unset.
+pub(crate) mod defaults {
+    pub fn bind() -> String {
+        "127.0.0.1:8080".into()
+    }
+
+    pub fn data_dir() -> std::path::PathBuf {
+        "./data".into()
+    }
 
     pub fn login_rate() -> u32 {
         30
@@ -80,9 +88,9 @@ impl Default for Settings {
     /// The embedded default: what `Settings::load` gives with no file and no environment.
     fn default() -> Self {
         Settings {
-            bind: defaults::BIND.into(),
+            bind: defaults::bind(),
             database_url: None,
-            data_dir: defaults::DATA_DIR.into(),
+            data_dir: defaults::data_dir(),
             jwt_secret: None,
             admin_mobile: None,
             admin_password: None,
@@ -143,27 +151,17 @@ const TEXT_SETTINGS: [(&str, &str); 9] = [
 const PUBLISHED_EXAMPLE_SECRET: &str = "change-me-to-a-long-random-secret-0123456789";
 const MIN_SECRET_LEN: usize = 32;
 
-/// The defaults as a serialisable layer for figment (secrets have no default).
-#[derive(Serialize)]
-struct Defaults {
-    bind: &'static str,
-    data_dir: &'static str,
-}
-
 impl Settings {
     /// Defaults → `config.toml` in the working directory (if present) → `APP_*` and `DATABASE_URL`.
     pub fn load() -> anyhow::Result<Self> {
         let text_keys: Vec<&str> = TEXT_SETTINGS.iter().map(|(key, _)| *key).collect();
-        let mut figment = Figment::from(Serialized::defaults(Defaults {
-            bind: defaults::BIND,
-            data_dir: defaults::DATA_DIR,
-        }))
-        .merge(Toml::file("config.toml"))
-        .merge(Env::prefixed("APP_").filter(move |key| {
-            !text_keys
-                .iter()
-                .any(|text| key.as_str().eq_ignore_ascii_case(text))
-        }));
+        let mut figment = Figment::from(Toml::file("config.toml")).merge(
+            Env::prefixed("APP_").filter(move |key| {
+                !text_keys
+                    .iter()
+                    .any(|text| key.as_str().eq_ignore_ascii_case(text))
+            }),
+        );
         for (key, variable) in TEXT_SETTINGS {
             match std::env::var(variable) {
                 Ok(value) => figment = figment.merge(Serialized::default(key, value)),

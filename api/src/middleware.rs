@@ -53,9 +53,10 @@ pub async fn body_deadline(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let limit = req
-        .app_data::<web::Data<AppState>>()
-        .map_or(Duration::from_secs(60), |state| state.body_timeout);
+    let limit = req.app_data::<web::Data<AppState>>().map_or(
+        Duration::from_secs(crate::config::defaults::body_timeout()),
+        |state| state.body_timeout,
+    );
     let timed_out = Rc::new(Cell::new(false));
     let payload = req.take_payload();
     req.set_payload(with_deadline(payload, limit, timed_out.clone()));
