@@ -752,11 +752,10 @@ async fn verify_asset(
         }
         Decision::Rejected => Verification::Rejected,
     };
-    let note_for_audit = note.clone();
     let txn = state.db.begin().await?;
     let changed = asset::Entity::update_many()
         .col_expr(asset::Column::Verification, Expr::value(verification))
-        .col_expr(asset::Column::VerificationNote, Expr::value(note))
+        .col_expr(asset::Column::VerificationNote, Expr::value(note.clone()))
         .col_expr(asset::Column::VerifiedBy, Expr::value(caller.id()))
         .col_expr(asset::Column::VerifiedAt, Expr::value(db::now()))
         .col_expr(asset::Column::UpdatedAt, Expr::value(db::now()))
@@ -780,7 +779,7 @@ async fn verify_asset(
         serde_json::json!({
             "from": current.verification,
             "to": verification,
-            "note": note_for_audit,
+            "note": note,
         }),
     )
     .await?;
