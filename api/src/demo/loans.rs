@@ -5,18 +5,17 @@ use std::collections::HashMap;
 use chrono::Duration;
 use entity::{
     AssetKind, DocumentKind, LoanPurpose, Money, ProductAction, ProductStatus, RepaymentMethod,
-    application_asset, asset, asset_document, loan_product, product_collateral,
+    application_asset, asset, asset_document, loan_product,
 };
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStoreExt, PutPayload};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
-use entity::loan_product::{LoanPurposes, RepaymentMethods};
-
 use crate::applications::{DraftRequest, ops};
 use crate::auth::Caller;
 use crate::db;
+use crate::products::{self, Collateral, Terms};
 use crate::storage::Store;
 use crate::transition::move_product;
 
@@ -123,7 +122,7 @@ const PRODUCTS: [DemoProduct; 7] = [
 /// Inserts the products a bank does not have yet (by name), as drafts moved on to their demo
 /// state through the products' own transitions; returns name → id of all.
 pub async fn products(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     banks: &HashMap<&str, Uuid>,
     author: Uuid,
 ) -> anyhow::Result<(u64, HashMap<&'static str, Uuid>)> {
@@ -142,37 +141,30 @@ pub async fn products(
             ids.insert(demo.name, p.id);
             continue;
         }
-        let now = db::now();
-        let id = Uuid::now_v7();
-        loan_product::Entity::insert(loan_product::ActiveModel::from(loan_product::Model {
-            id,
-            bank_id,
+        let terms = Terms {
             name: demo.name.to_owned(),
+            collateral: demo
+                .collateral
+                .iter()
+                .map(|(kind, ltv)| {
+                    Ok(Collateral {
+                        kind: *kind,
+                        max_ltv: ltv.parse()?,
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
             amount_min: Money::from_fen(demo.amount.0 * 100),
             amount_max: Money::from_fen(demo.amount.1 * 100),
             term_min: demo.term.0,
             term_max: demo.term.1,
             annual_rate: demo.rate.parse()?,
-            repayment_methods: RepaymentMethods(demo.methods.to_vec()),
-            purposes: LoanPurposes(demo.purposes.to_vec()),
-            status: ProductStatus::Draft,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }))
-        .exec_without_returning(db)
-        .await?;
-        for (kind, ltv) in demo.collateral {
-            product_collateral::Entity::insert(product_collateral::ActiveModel::from(
-                product_collateral::Model {
-                    product_id: id,
-                    kind: *kind,
-                    max_ltv: ltv.parse()?,
-                },
-            ))
-            .exec_without_returning(db)
-            .await?;
-        }
+            repayment_methods: demo.methods.to_vec(),
+            purposes: demo.purposes.to_vec(),
+        };
+        let id = products::create(db, author, bank_id, terms)
+            .await
+            .map_err(|err| anyhow::anyhow!("demo product {}: {err:?}", demo.name))?
+            .id;
         let moves: &[ProductAction] = match demo.status {
             ProductStatus::Draft => &[],
             ProductStatus::Active => &[ProductAction::Activate],

@@ -349,28 +349,44 @@ async fn create_product(
 ) -> ApiResult<HttpResponse> {
     let request = body.into_inner()?;
     let terms = request.terms();
+    let Tenant::Bank(bank_id) = caller.tenant() else {
+        return Err(ApiError::Forbidden);
+    };
+    let product = create(&state.db, caller.id(), bank_id, terms).await?;
+    let (id, version) = (product.id, product.version);
+    Ok(created(
+        "products",
+        id,
+        version,
+        &view(&state.db, product).await?,
+    ))
+}
+
+/// Creates a draft product of `bank_id` with its audit event, in one transaction: the one way
+/// products come to be (handlers and the demo loader alike).
+pub async fn create(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: Uuid,
+    bank_id: Uuid,
+    terms: Terms,
+) -> Result<loan_product::Model, ApiError> {
     let errors = check_terms(&terms);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let Tenant::Bank(bank_id) = caller.tenant() else {
-        return Err(ApiError::Forbidden);
-    };
-    let txn = state.db.begin().await?;
+    let txn = db.begin().await?;
     let product = insert(&txn, bank_id, terms, ProductStatus::Draft).await?;
-    let (id, version) = (product.id, product.version);
-    let shown = view(&txn, product).await?;
     audit::record(
         &txn,
-        Some(caller.id()),
+        Some(actor),
         "product.create",
         "product",
-        id,
-        audit::snapshot(&shown),
+        product.id,
+        audit::snapshot(&view(&txn, product.clone()).await?),
     )
     .await?;
     txn.commit().await?;
-    Ok(created("products", id, version, &shown))
+    Ok(product)
 }
 
 #[derive(Deserialize, IntoParams)]
