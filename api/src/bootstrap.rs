@@ -83,7 +83,7 @@ async fn create(
         password_hash,
         must_change_password,
     };
-    match users::insert(db, new).await {
+    match users::ops::register(db, None, new).await {
         Ok(_) => Ok(true),
         Err(ApiError::Conflict(_)) => Ok(false),
         Err(err) => Err(anyhow::anyhow!("cannot create admin: {err}")),

@@ -2,8 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use entity::{UserStatus, user};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -236,20 +235,6 @@ async fn change_password(
             "same_as_current",
         )]));
     }
-    let hash = password::hash(new_password.secret().clone()).await?;
-    let txn = state.db.begin().await?;
-    user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(hash))
-        .col_expr(user::Column::MustChangePassword, Expr::value(false))
-        .col_expr(user::Column::UpdatedAt, Expr::value(db::now()))
-        .col_expr(
-            user::Column::Version,
-            Expr::col(user::Column::Version).add(1),
-        )
-        .filter(user::Column::Id.eq(caller.id()))
-        .exec(&txn)
-        .await?;
-    sessions::revoke_all(&txn, caller.id(), Some(caller.session_id)).await?;
-    txn.commit().await?;
+    crate::users::ops::change_own_password(&state.db, &caller, new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

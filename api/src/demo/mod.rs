@@ -244,7 +244,7 @@ pub async fn load(
             // The demo's shared password is documented; nobody is to be stopped at sign-in.
             must_change_password: false,
         };
-        users::insert(&txn, new)
+        users::ops::register(&txn, None, new)
             .await
             .map_err(|err| anyhow::anyhow!("demo user {}: {err:?}", user.mobile))?;
         summary.users += 1;

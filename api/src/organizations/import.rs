@@ -11,16 +11,17 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use entity::{Money, OrganizationStatus, RegionLevel, organization, region};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession,
     TransactionTrait,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::incomes::{parse_income, parse_year, upsert};
 use super::{NewOrganization, conflict, parse_households};
-use crate::auth::Authorized;
 use crate::auth::permissions::ManageOrganizations;
+use crate::auth::{Authorized, Caller};
 use crate::domain::{Mobile, RegionCode, Uscc, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::state::AppState;
@@ -48,6 +49,8 @@ const REQUIRED: [&str; 6] = [
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportSummary {
+    /// This import on the audit record (object type `organization_import`).
+    pub import_id: Uuid,
     /// Organizations created.
     pub organizations: usize,
     /// Villages that did not exist yet and were created beneath their townships.
@@ -70,7 +73,7 @@ pub struct ImportSummary {
 #[post("/organizations/import")]
 pub async fn import(
     state: web::Data<AppState>,
-    _caller: Authorized<ManageOrganizations>,
+    caller: Authorized<ManageOrganizations>,
     request: HttpRequest,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
@@ -82,7 +85,7 @@ pub async fn import(
     if !is_csv {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let summary = import_csv(&state.db, &body).await?;
+    let summary = import_csv(&state.db, &caller, &body).await?;
     Ok(HttpResponse::Created().json(summary))
 }
 
@@ -93,8 +96,13 @@ struct Row {
     income: Option<(i32, Money)>,
 }
 
-/// Checks the whole file, then writes it in one transaction.
-pub async fn import_csv(db: &DatabaseConnection, bytes: &[u8]) -> Result<ImportSummary, ApiError> {
+/// The operation: checks the whole file, then writes it and its one `organization.import`
+/// event (naming every organization and village it created) in one transaction.
+pub async fn import_csv(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: &Caller,
+    bytes: &[u8],
+) -> Result<ImportSummary, ApiError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::Validation(vec![FieldError::new("file", "not_utf8")]))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -138,12 +146,29 @@ pub async fn import_csv(db: &DatabaseConnection, bytes: &[u8]) -> Result<ImportS
     for chunk in incomes.chunks(500) {
         upsert(&txn, chunk).await?;
     }
-    txn.commit().await?;
-    Ok(ImportSummary {
+    let summary = ImportSummary {
+        import_id: Uuid::now_v7(),
         organizations: organizations.len(),
         villages_created: villages.len(),
         incomes: incomes.len(),
-    })
+    };
+    crate::audit::record(
+        &txn,
+        Some(actor.id()),
+        "organization.import",
+        "organization_import",
+        summary.import_id,
+        serde_json::json!({
+            "organization_ids": organizations.iter().map(|o| o.id).collect::<Vec<_>>(),
+            "villages_created": villages.iter().map(|(code, _)| code.as_str()).collect::<Vec<_>>(),
+            "incomes": incomes.iter().map(|i| serde_json::json!({
+                "organization_id": i.organization_id, "year": i.year, "amount": i.amount,
+            })).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(summary)
 }
 
 /// Problems found in a file, each with its line.

@@ -3,7 +3,6 @@
 use actix_web::{get, put, web};
 use chrono::{DateTime, Utc};
 use entity::{Money, organization_income};
-use sea_orm::TransactionTrait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,6 @@ use uuid::Uuid;
 use super::find_visible;
 use crate::auth::Authorized;
 use crate::auth::permissions::{ManageOrganizations, ReadOrganizations};
-use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Query};
 use crate::pagination::{Page, PageParams};
@@ -84,28 +82,7 @@ pub async fn put_income(
     let (id, year) = path.into_inner();
     let request = body.into_inner()?;
     let organization = find_visible(&state.db, &caller, id).await?;
-    let (year, amount) = crate::validate!(
-        year = parse_year(year),
-        amount = parse_income(request.amount),
-    )?;
-    let row = organization_income::Model {
-        organization_id: organization.id,
-        year,
-        amount,
-        updated_at: db::now(),
-    };
-    let txn = state.db.begin().await?;
-    upsert(&txn, std::slice::from_ref(&row)).await?;
-    crate::audit::record(
-        &txn,
-        Some(caller.id()),
-        "organization.set_income",
-        "organization",
-        organization.id,
-        serde_json::json!({"year": row.year, "amount": row.amount}),
-    )
-    .await?;
-    txn.commit().await?;
+    let row = super::ops::set_income(&state.db, &caller, &organization, year, request).await?;
     Ok(web::Json(row.into()))
 }
 

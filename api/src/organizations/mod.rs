@@ -3,18 +3,17 @@
 
 mod import;
 mod incomes;
+pub mod ops;
 
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use entity::{OrganizationStatus, RegionLevel, Role, organization, region};
-use sea_orm::TransactionTrait;
+use entity::{OrganizationStatus, organization, region};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,12 +24,12 @@ pub use import::{ImportSummary, import_csv};
 
 use crate::auth::permissions::{EditOrganization, ManageOrganizations, ReadOrganizations};
 use crate::auth::{Authorized, Caller, Tenant, sees_nothing};
-use crate::domain::{Mobile, RegionCode, Uscc, parse_name};
+use crate::domain::{Mobile, RegionCode, Uscc};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::{audit, banks, db, regions, validate};
+use crate::{banks, db};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(import::import)
@@ -225,52 +224,8 @@ async fn create_organization(
     caller: Authorized<ManageOrganizations>,
     body: Json<CreateOrganizationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let r = body.into_inner()?;
-    let (name, uscc, region_code, legal_rep_name, legal_rep_mobile, member_households) = validate!(
-        name = parse_name(&r.name, 128),
-        uscc = Uscc::parse(&r.uscc),
-        region_code = RegionCode::parse(&r.region_code),
-        legal_rep_name = parse_name(&r.legal_rep_name, 64),
-        legal_rep_mobile = Mobile::parse(&r.legal_rep_mobile),
-        member_households = parse_households(r.member_households),
-    )?;
-    regions::require(
-        &state.db,
-        &region_code,
-        Some(RegionLevel::Village),
-        "region_code",
-    )
-    .await?;
-    let model = NewOrganization {
-        name,
-        uscc,
-        region_code,
-        legal_rep_name,
-        legal_rep_mobile,
-        member_households,
-        status: r.status.unwrap_or(OrganizationStatus::Active),
-        shares_village: r.shares_village,
-    }
-    .into_model();
-    let active: organization::ActiveModel = model.clone().into();
-    let txn = state.db.begin().await?;
-    organization::Entity::insert(active)
-        .exec_without_returning(&txn)
-        .await
-        .map_err(conflict)?;
-    let (id, version) = (model.id, model.version);
-    let shown = view(&txn, model).await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "organization.create",
-        "organization",
-        id,
-        audit::snapshot(&shown),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(created("organizations", id, version, &shown))
+    let shown = ops::create(&state.db, &caller, body.into_inner()?).await?;
+    Ok(created("organizations", shown.id, shown.version, &shown))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -409,82 +364,9 @@ async fn update_organization(
     if_match: IfMatch,
     body: Json<UpdateOrganizationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let r = body.into_inner()?;
+    let request = body.into_inner()?;
     let current = find_visible(&state.db, &caller, *id).await?;
     if_match.check(current.version)?;
-
-    if caller.role() != Role::Admin {
-        let admin_only = [
-            ("name", r.name.is_some()),
-            ("uscc", r.uscc.is_some()),
-            ("region_code", r.region_code.is_some()),
-            ("status", r.status.is_some()),
-            ("shares_village", r.shares_village.is_some()),
-        ];
-        let errors: Vec<FieldError> = admin_only
-            .into_iter()
-            .filter(|(_, present)| *present)
-            .map(|(field, _)| FieldError::new(field, "not_allowed_for_role"))
-            .collect();
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-    }
-    let (name, uscc, region_code, legal_rep_name, legal_rep_mobile, member_households) = validate!(
-        name = r.name.as_deref().map(|v| parse_name(v, 128)).transpose(),
-        uscc = r.uscc.as_deref().map(Uscc::parse).transpose(),
-        region_code = r.region_code.as_deref().map(RegionCode::parse).transpose(),
-        legal_rep_name = r
-            .legal_rep_name
-            .as_deref()
-            .map(|v| parse_name(v, 64))
-            .transpose(),
-        legal_rep_mobile = r.legal_rep_mobile.as_deref().map(Mobile::parse).transpose(),
-        member_households = r.member_households.map(parse_households).transpose(),
-    )?;
-    if let Some(code) = &region_code {
-        regions::require(&state.db, code, Some(RegionLevel::Village), "region_code").await?;
-    }
-    let changes = organization::ActiveModel {
-        name: name.map_or(sea_orm::ActiveValue::NotSet, Set),
-        uscc: uscc.map_or(sea_orm::ActiveValue::NotSet, |u| Set(u.into_inner())),
-        region_code: region_code.map_or(sea_orm::ActiveValue::NotSet, |c| Set(c.to_string())),
-        legal_rep_name: legal_rep_name.map_or(sea_orm::ActiveValue::NotSet, Set),
-        legal_rep_mobile: legal_rep_mobile
-            .map_or(sea_orm::ActiveValue::NotSet, |m| Set(m.into_inner())),
-        member_households: member_households.map_or(sea_orm::ActiveValue::NotSet, Set),
-        status: r.status.map_or(sea_orm::ActiveValue::NotSet, Set),
-        shares_village: r.shares_village.map_or(sea_orm::ActiveValue::NotSet, Set),
-        updated_at: Set(db::now()),
-        ..Default::default()
-    };
-    let txn = state.db.begin().await?;
-    let changed = organization::Entity::update_many()
-        .set(changes)
-        .col_expr(
-            organization::Column::Version,
-            Expr::col(organization::Column::Version).add(1),
-        )
-        .filter(organization::Column::Id.eq(current.id))
-        .filter(organization::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await
-        .map_err(conflict)?;
-    if changed.rows_affected == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let updated = find_visible(&txn, &caller, current.id).await?;
-    let version = updated.version;
-    let (before, after) = (view(&txn, current).await?, view(&txn, updated).await?);
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "organization.update",
-        "organization",
-        after.id,
-        audit::diff(&before, &after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(with_etag(StatusCode::OK, version, &after))
+    let updated = ops::update(&state.db, &caller, current, request).await?;
+    Ok(with_etag(StatusCode::OK, updated.version, &updated))
 }

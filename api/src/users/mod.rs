@@ -1,5 +1,6 @@
 //! User accounts, managed by the county bureau (admin); supervisors may read them.
 
+pub mod ops;
 mod rules;
 
 use actix_web::http::StatusCode;
@@ -7,10 +8,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use entity::{Money, Role, UserStatus, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -20,13 +18,13 @@ use uuid::Uuid;
 pub use rules::{Binding, check_binding, rebind};
 
 use crate::auth::permissions::{ManageUsers, ReadUsers};
-use crate::auth::{Authorized, guard, password, sessions};
-use crate::domain::{Mobile, NewPassword, parse_name};
+use crate::auth::{Authorized, guard};
+use crate::db;
+use crate::domain::Mobile;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, parse_json, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::{audit, db, validate};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_user)
@@ -145,51 +143,7 @@ async fn create_user(
     caller: Authorized<ManageUsers>,
     body: Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request = body.into_inner()?;
-    let binding = Binding {
-        organization_id: request.organization_id,
-        bank_id: request.bank_id,
-        branch_id: request.branch_id,
-        approval_limit: request.approval_limit,
-    };
-    let parsed = validate!(
-        mobile = Mobile::parse(&request.mobile),
-        display_name = parse_name(&request.display_name, 64),
-        password = NewPassword::parse(&request.password),
-    );
-    let binding_errors = binding_errors(&state.db, request.role, &binding).await?;
-    let (mobile, display_name, password) = with_more_errors(parsed, binding_errors)?;
-    let hash = password::hash(password.secret().clone()).await?;
-    let txn = state.db.begin().await?;
-    let user = insert(
-        &txn,
-        NewUser {
-            mobile,
-            display_name,
-            role: request.role,
-            binding,
-            password_hash: hash,
-            must_change_password: true,
-        },
-    )
-    .await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "user.create",
-        "user",
-        user.id,
-        serde_json::json!({
-            "mobile": user.mobile,
-            "role": user.role,
-            "organization_id": user.organization_id,
-            "bank_id": user.bank_id,
-            "branch_id": user.branch_id,
-            "approval_limit": user.approval_limit,
-        }),
-    )
-    .await?;
-    txn.commit().await?;
+    let user = ops::create(&state.db, &caller, body.into_inner()?).await?;
     Ok(created(
         "users",
         user.id,
@@ -209,10 +163,7 @@ pub struct NewUser {
 }
 
 /// Inserts a user; a taken mobile is a 409 `mobile_taken`, decided by the unique index.
-pub async fn insert(
-    db: &impl sea_orm::ConnectionTrait,
-    new: NewUser,
-) -> Result<user::Model, ApiError> {
+async fn insert(db: &impl sea_orm::ConnectionTrait, new: NewUser) -> Result<user::Model, ApiError> {
     let now = db::now();
     let model = user::Model {
         id: Uuid::now_v7(),
@@ -430,83 +381,7 @@ async fn update_user(
     let request = body.into_inner()?;
     let current = find(&state.db, *id).await?;
     if_match.check(current.version)?;
-
-    let role = request.role.unwrap_or(current.role);
-    let status = request.status.unwrap_or(current.status);
-    if current.id == caller.id() && (role != current.role || status != current.status) {
-        return Err(ApiError::Conflict("cannot_modify_self"));
-    }
-    let current_binding = Binding {
-        organization_id: current.organization_id,
-        bank_id: current.bank_id,
-        branch_id: current.branch_id,
-        approval_limit: current.approval_limit,
-    };
-    let requested = Binding {
-        organization_id: request.organization_id,
-        bank_id: request.bank_id,
-        branch_id: request.branch_id,
-        approval_limit: request.approval_limit,
-    };
-    let binding = rebind(role, &current_binding, &requested);
-    let display_name = match request.display_name.as_deref() {
-        Some(name) => parse_name(name, 64)
-            .map_err(|code| FieldError::new("display_name", code))
-            .map(Some),
-        None => Ok(None),
-    };
-    let mut errors = binding_errors(&state.db, role, &binding).await?;
-    if let Err(e) = &display_name {
-        errors.insert(0, e.clone());
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let display_name = display_name
-        .ok()
-        .flatten()
-        .unwrap_or(current.display_name.clone());
-
-    let sign_out = role != current.role || status != current.status || binding != current_binding;
-    let txn = state.db.begin().await?;
-    let changed = user::Entity::update_many()
-        .set(user::ActiveModel {
-            display_name: Set(display_name),
-            role: Set(role),
-            status: Set(status),
-            organization_id: Set(binding.organization_id),
-            bank_id: Set(binding.bank_id),
-            branch_id: Set(binding.branch_id),
-            approval_limit: Set(binding.approval_limit),
-            updated_at: Set(db::now()),
-            ..Default::default()
-        })
-        .col_expr(
-            user::Column::Version,
-            Expr::col(user::Column::Version).add(1),
-        )
-        .filter(user::Column::Id.eq(current.id))
-        .filter(user::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if changed == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    if sign_out {
-        sessions::revoke_all(&txn, current.id, None).await?;
-    }
-    let updated = find(&txn, current.id).await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "user.update",
-        "user",
-        current.id,
-        audit::diff(&UserView::from(&current), &UserView::from(&updated)),
-    )
-    .await?;
-    txn.commit().await?;
+    let updated = ops::update(&state.db, &caller, current, request).await?;
     let version = updated.version;
     Ok(with_etag(
         StatusCode::OK,
@@ -559,42 +434,6 @@ async fn reset_password(
         parse_json(&body)?
     };
     let target = find(&state.db, *id).await?;
-    let (secret, generated) = match request.new_password {
-        Some(chosen) => (chosen, None),
-        None => {
-            let generated = password::generate();
-            (SecretString::from(generated.clone()), Some(generated))
-        }
-    };
-    let new_password = NewPassword::parse(&secret)
-        .map_err(|code| ApiError::Validation(vec![FieldError::new("new_password", code)]))?;
-    let hash = password::hash(new_password.secret().clone()).await?;
-    let txn = state.db.begin().await?;
-    user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(hash))
-        .col_expr(user::Column::MustChangePassword, Expr::value(true))
-        .col_expr(user::Column::UpdatedAt, Expr::value(db::now()))
-        .col_expr(
-            user::Column::Version,
-            Expr::col(user::Column::Version).add(1),
-        )
-        .filter(user::Column::Id.eq(target.id))
-        .exec(&txn)
-        .await?;
-    sessions::revoke_all(&txn, target.id, None).await?;
-    guard::unlock(&txn, &target.mobile).await?;
-    // Never the password: only that it was reset, and whether it was generated.
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "user.reset_password",
-        "user",
-        target.id,
-        serde_json::json!({"generated": generated.is_some()}),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(web::Json(ResetPasswordResponse {
-        temporary_password: generated,
-    }))
+    let temporary_password = ops::reset_password(&state.db, &caller, target, request).await?;
+    Ok(web::Json(ResetPasswordResponse { temporary_password }))
 }
