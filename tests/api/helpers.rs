@@ -91,18 +91,44 @@ async fn seed(db: &DatabaseConnection) -> Fixture {
         .unwrap();
         orgs.push(model.id);
     }
-    let bank = api::banks::insert(db, "绛县农商银行".into(), "JXRCB".into())
+    // Raw rows: a fixture, not a change anybody made (the API's operations would audit it).
+    let now = chrono::Utc::now();
+    let bank = |name: &str, code: &str| entity::bank::Model {
+        id: uuid::Uuid::now_v7(),
+        name: name.into(),
+        code: code.into(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let (bank, other) = (
+        bank("绛县农商银行", "JXRCB"),
+        bank("农业银行绛县支行", "ABCJX"),
+    );
+    entity::bank::Entity::insert_many(
+        [bank.clone(), other.clone()].map(entity::bank::ActiveModel::from),
+    )
+    .exec_without_returning(db)
+    .await
+    .unwrap();
+    let branch = entity::bank_branch::Model {
+        id: uuid::Uuid::now_v7(),
+        bank_id: bank.id,
+        name: "古绛支行".into(),
+        region_code: None,
+        created_at: now,
+    };
+    entity::bank_branch::Entity::insert(entity::bank_branch::ActiveModel::from(branch.clone()))
+        .exec_without_returning(db)
         .await
         .unwrap();
-    let other = api::banks::insert(db, "农业银行绛县支行".into(), "ABCJX".into())
-        .await
-        .unwrap();
-    let branch = api::banks::insert_branch(db, bank.id, "古绛支行".into(), None)
-        .await
-        .unwrap();
-    api::banks::replace_served(db, bank.id, &[RegionCode::parse(TOWNSHIP).unwrap()])
-        .await
-        .unwrap();
+    entity::bank_region::Entity::insert(entity::bank_region::ActiveModel {
+        bank_id: sea_orm::ActiveValue::Set(bank.id),
+        region_code: sea_orm::ActiveValue::Set(TOWNSHIP.into()),
+    })
+    .exec_without_returning(db)
+    .await
+    .unwrap();
     Fixture {
         org: orgs[0],
         other_org: orgs[1],

@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use entity::{bank, bank_branch, bank_region};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionSession, TransactionTrait,
@@ -16,12 +15,14 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::auth::permissions::{ManageBanks, ReadBanks};
-use crate::domain::{RegionCode, parse_name};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::db;
+use crate::domain::RegionCode;
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::{audit, db, regions, validate};
+
+pub mod ops;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_bank)
@@ -172,29 +173,11 @@ async fn create_bank(
     caller: Authorized<ManageBanks>,
     body: Json<CreateBankRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request = body.into_inner()?;
-    let (name, code) = validate!(
-        name = parse_name(&request.name, 128),
-        code = parse_bank_code(&request.code),
-    )?;
-    let txn = state.db.begin().await?;
-    let bank = insert(&txn, name, code).await?;
-    let (id, version) = (bank.id, bank.version);
-    let shown = view(&txn, bank).await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "bank.create",
-        "bank",
-        id,
-        audit::snapshot(&shown),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(created("banks", id, version, &shown))
+    let shown = ops::create(&state.db, &caller, body.into_inner()?).await?;
+    Ok(created("banks", shown.id, shown.version, &shown))
 }
 
-pub async fn insert(
+async fn insert(
     db: &impl ConnectionTrait,
     name: String,
     code: String,
@@ -300,51 +283,8 @@ async fn update_bank(
     let request = body.into_inner()?;
     let current = find(&state.db, *id).await?;
     if_match.check(current.version)?;
-    let (name, code) = validate!(
-        name = request
-            .name
-            .as_deref()
-            .map_or(Ok(current.name.clone()), |n| parse_name(n, 128)),
-        code = request
-            .code
-            .as_deref()
-            .map_or(Ok(current.code.clone()), parse_bank_code),
-    )?;
-    let txn = state.db.begin().await?;
-    let result = bank::Entity::update_many()
-        .col_expr(bank::Column::Name, Expr::value(name))
-        .col_expr(bank::Column::Code, Expr::value(code))
-        .col_expr(bank::Column::UpdatedAt, Expr::value(db::now()))
-        .col_expr(
-            bank::Column::Version,
-            Expr::col(bank::Column::Version).add(1),
-        )
-        .filter(bank::Column::Id.eq(current.id))
-        .filter(bank::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await;
-    match result {
-        Ok(r) if r.rows_affected == 0 => return Err(ApiError::PreconditionFailed),
-        Ok(_) => {}
-        Err(err) if db::is_unique_violation(&err) => {
-            return Err(ApiError::Conflict("bank_code_taken"));
-        }
-        Err(err) => return Err(err.into()),
-    }
-    let updated = find(&txn, current.id).await?;
-    let version = updated.version;
-    let (before, after) = (view(&txn, current).await?, view(&txn, updated).await?);
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "bank.update",
-        "bank",
-        after.id,
-        audit::diff(&before, &after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(with_etag(StatusCode::OK, version, &after))
+    let updated = ops::update(&state.db, &caller, current, request).await?;
+    Ok(with_etag(StatusCode::OK, updated.version, &updated))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -377,33 +317,11 @@ async fn create_branch(
 ) -> ApiResult<HttpResponse> {
     let request = body.into_inner()?;
     let bank = find(&state.db, *id).await?;
-    let (name, region) = validate!(
-        name = parse_name(&request.name, 128),
-        region_code = request
-            .region_code
-            .as_deref()
-            .map(RegionCode::parse)
-            .transpose(),
-    )?;
-    if let Some(code) = &region {
-        regions::require(&state.db, code, None, "region_code").await?;
-    }
-    let txn = state.db.begin().await?;
-    let branch = BranchView::from(insert_branch(&txn, bank.id, name, region).await?);
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "bank.add_branch",
-        "bank_branch",
-        branch.id,
-        audit::snapshot(&branch),
-    )
-    .await?;
-    txn.commit().await?;
+    let branch = ops::add_branch(&state.db, &caller, &bank, request).await?;
     Ok(HttpResponse::Created().json(branch))
 }
 
-pub async fn insert_branch(
+async fn insert_branch(
     db: &impl ConnectionTrait,
     bank_id: Uuid,
     name: String,
@@ -455,54 +373,13 @@ async fn set_regions(
 ) -> ApiResult<web::Json<BankView>> {
     let request = body.into_inner()?;
     let bank = find(&state.db, *id).await?;
-    let mut codes = Vec::new();
-    let mut errors = Vec::new();
-    for (i, raw) in request.region_codes.iter().enumerate() {
-        match RegionCode::parse(raw) {
-            Ok(code) => codes.push((i, code)),
-            Err(e) => errors.push(FieldError::new(format!("region_codes[{i}]"), e)),
-        }
-    }
-    let known: Vec<String> = entity::region::Entity::find()
-        .select_only()
-        .column(entity::region::Column::Code)
-        .filter(entity::region::Column::Code.is_in(codes.iter().map(|(_, c)| c.to_string())))
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    for (i, code) in &codes {
-        if !known.iter().any(|k| k == code.as_str()) {
-            errors.push(FieldError::new(
-                format!("region_codes[{i}]"),
-                "unknown_region",
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let mut unique: Vec<RegionCode> = codes.into_iter().map(|(_, c)| c).collect();
-    unique.sort();
-    unique.dedup();
-    let before = view(&state.db, bank.clone()).await?;
-    let txn = state.db.begin().await?;
-    replace_served(&txn, bank.id, &unique).await?;
-    let after = view(&txn, bank).await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "bank.set_regions",
-        "bank",
-        after.id,
-        audit::diff(&before, &after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(web::Json(after))
+    Ok(web::Json(
+        ops::set_regions(&state.db, &caller, bank, request).await?,
+    ))
 }
 
 /// Replaces a bank's served regions in one transaction.
-pub async fn replace_served(
+async fn replace_served(
     db: &(impl ConnectionTrait + TransactionTrait),
     bank_id: Uuid,
     codes: &[RegionCode],

@@ -8,10 +8,11 @@ mod assets;
 mod county;
 mod loans;
 
+use std::collections::HashMap;
+
 use entity::{Money, Role, bank, bank_branch, organization, organization_income, region};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
     TransactionTrait,
 };
 use secrecy::SecretString;
@@ -19,9 +20,12 @@ use uuid::Uuid;
 
 pub use county::{TOWNSHIPS, villages};
 
-use crate::auth::password;
-use crate::db;
+use crate::auth::{Caller, password};
+use crate::banks::{self, CreateBankRequest, CreateBranchRequest, ServedRegionsRequest};
 use crate::domain::{Mobile, RegionCode};
+use crate::error::ApiError;
+use crate::organizations::{self, ImportSummary, IncomeRequest};
+use crate::regions;
 use crate::storage::Store;
 use crate::users::{self, Binding, NewUser};
 
@@ -160,7 +164,9 @@ pub struct DemoSummary {
 }
 
 /// Loads the demo county; safe to run again on a database that has it (or parts of it).
-/// No demo user is created on `reserved_mobile` (the configured admin's).
+/// No demo user is created on `reserved_mobile` (the configured admin's). Everything goes through
+/// the operations the API uses, acting as the county's admin, so the demo holds no state the API
+/// could not reach and leaves the same audit trail.
 pub async fn load(
     db: &DatabaseConnection,
     store: &Store,
@@ -168,188 +174,300 @@ pub async fn load(
 ) -> anyhow::Result<DemoSummary> {
     let villages = villages();
     let txn = db.begin().await?;
-    let mut summary = DemoSummary {
-        regions: insert_regions(&txn, &villages).await?,
-        ..Default::default()
-    };
-    let now = db::now();
-    let organizations = villages.iter().map(|v| {
-        organization::ActiveModel::from(organization::Model {
-            id: Uuid::now_v7(),
-            name: format!("{}股份经济合作社", v.name),
-            uscc: county::uscc(&v.code),
-            region_code: v.code.clone(),
-            legal_rep_name: v.legal_rep_name.clone(),
-            legal_rep_mobile: v.legal_rep_mobile.clone(),
-            member_households: v.member_households,
-            status: entity::OrganizationStatus::Active,
-            shares_village: false,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        })
-    });
-    summary.organizations = insert_ignoring_existing(&txn, organizations.collect()).await?;
+    let mut summary = DemoSummary::default();
+    let hash = password::hash(SecretString::from(DEMO_PASSWORD)).await?;
+    let no_tenants = (HashMap::new(), HashMap::new());
+    // The bureau's own staff first: the admin is who loads the rest.
+    for user in USERS.iter().filter(|u| matches!(u.tenant, Tenant::None)) {
+        summary.users +=
+            ensure_user(&txn, user, &hash, reserved_mobile, &villages, &no_tenants).await?;
+    }
+    let admin = Caller::acting_as(
+        entity::user::Entity::find()
+            .filter(entity::user::Column::Role.eq(Role::Admin))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo needs an admin to load it"))?,
+    );
+    summary.regions = ensure_regions(&txn, &admin).await?;
+    let import = import_collectives(&txn, &admin, &villages).await?;
+    summary.regions += import.villages_created as u64;
+    summary.organizations = import.organizations as u64;
+    summary.incomes = import.incomes as u64;
 
-    let ids: std::collections::HashMap<String, Uuid> = organization::Entity::find()
+    let ids: HashMap<String, Uuid> = organization::Entity::find()
         .filter(organization::Column::Uscc.is_in(villages.iter().map(|v| county::uscc(&v.code))))
         .all(&txn)
         .await?
         .into_iter()
         .map(|o| (o.region_code, o.id))
         .collect();
-    let incomes: Vec<organization_income::ActiveModel> = villages
-        .iter()
-        .filter_map(|v| ids.get(&v.code).map(|id| (id, v)))
-        .flat_map(|(id, v)| {
-            // 2022 grew by 6 %, in whole hundreds of yuan, so year-on-year screens have data.
-            let grown = Money::from_fen(v.income_2021.fen() * 106 / 100 / 10_000 * 10_000);
-            [(2021, v.income_2021), (2022, grown)].map(|(year, amount)| {
-                organization_income::ActiveModel {
-                    organization_id: Set(*id),
-                    year: Set(year),
-                    amount: Set(amount),
-                    updated_at: Set(now),
-                }
-            })
-        })
-        .collect();
-    summary.incomes = insert_ignoring_existing(&txn, incomes).await?;
+    summary.incomes += ensure_2022_incomes(&txn, &admin, &villages, &ids).await?;
 
-    let mut bank_ids = std::collections::HashMap::new();
+    let mut bank_ids = HashMap::new();
     for demo in &BANKS {
-        let (id, created) = ensure_bank(&txn, demo).await?;
+        let (id, created) = ensure_bank(&txn, &admin, demo).await?;
         summary.banks += u64::from(created);
         bank_ids.insert(demo.code, id);
     }
-
-    let hash = password::hash(SecretString::from(DEMO_PASSWORD)).await?;
-    for user in &USERS {
-        // Checked first: on PostgreSQL a failed insert would abort the whole transaction.
-        let exists = entity::user::Entity::find()
-            .filter(entity::user::Column::Mobile.eq(user.mobile))
-            .one(&txn)
-            .await?
-            .is_some();
-        if exists || reserved_mobile.map(str::trim) == Some(user.mobile) {
-            continue;
-        }
-        let binding = binding_of(&txn, user, &villages, &ids, &bank_ids).await?;
-        let new = NewUser {
-            mobile: Mobile::parse(user.mobile).map_err(|e| anyhow::anyhow!("demo mobile: {e}"))?,
-            display_name: user.name.to_owned(),
-            role: user.role,
-            binding,
-            password_hash: hash.clone(),
-            // The demo's shared password is documented; nobody is to be stopped at sign-in.
-            must_change_password: false,
-        };
-        users::ops::register(&txn, None, new)
-            .await
-            .map_err(|err| anyhow::anyhow!("demo user {}: {err:?}", user.mobile))?;
-        summary.users += 1;
+    let tenants = (ids, bank_ids);
+    for user in USERS.iter().filter(|u| !matches!(u.tenant, Tenant::None)) {
+        summary.users +=
+            ensure_user(&txn, user, &hash, reserved_mobile, &villages, &tenants).await?;
     }
-    let admin = entity::user::Entity::find()
-        .filter(entity::user::Column::Role.eq(Role::Admin))
-        .one(&txn)
+    let (ids, bank_ids) = tenants;
+    summary.assets = assets::load(&txn, &villages, &ids, admin.id())
         .await?
-        .map(|u| u.id)
-        .ok_or_else(|| anyhow::anyhow!("the demo needs an admin to have verified its assets"))?;
-    summary.assets = assets::load(&txn, &villages, &ids, admin).await?.assets;
-    let (products, product_ids) = loans::products(&txn, &bank_ids, admin).await?;
+        .assets;
+    let (products, product_ids) = loans::products(&txn, &bank_ids, admin.id()).await?;
     summary.products = products;
-    summary.applications = loans::applications(&txn, store, &product_ids, admin).await?;
+    summary.applications = loans::applications(&txn, store, &product_ids, admin.id()).await?;
     txn.commit().await?;
     Ok(summary)
 }
 
-async fn insert_regions(
-    db: &impl ConnectionTrait,
+fn demo_error(what: impl std::fmt::Display) -> impl FnOnce(ApiError) -> anyhow::Error {
+    move |err| anyhow::anyhow!("demo {what}: {err:?}")
+}
+
+/// Creates a demo user unless one with that mobile exists (or it is the configured admin's).
+async fn ensure_user(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    user: &DemoUser,
+    hash: &str,
+    reserved_mobile: Option<&str>,
     villages: &[county::Village],
+    (organizations, banks): &(HashMap<String, Uuid>, HashMap<&str, Uuid>),
+) -> anyhow::Result<u64> {
+    // Checked first: on PostgreSQL a failed insert would abort the whole transaction.
+    let exists = entity::user::Entity::find()
+        .filter(entity::user::Column::Mobile.eq(user.mobile))
+        .one(db)
+        .await?
+        .is_some();
+    if exists || reserved_mobile.map(str::trim) == Some(user.mobile) {
+        return Ok(0);
+    }
+    let binding = binding_of(db, user, villages, organizations, banks).await?;
+    let new = NewUser {
+        mobile: Mobile::parse(user.mobile).map_err(|e| anyhow::anyhow!("demo mobile: {e}"))?,
+        display_name: user.name.to_owned(),
+        role: user.role,
+        binding,
+        password_hash: hash.to_owned(),
+        // The demo's shared password is documented; nobody is to be stopped at sign-in.
+        must_change_password: false,
+    };
+    users::ops::register(db, None, new)
+        .await
+        .map_err(demo_error(user.mobile))?;
+    Ok(1)
+}
+
+/// The province, city, county and townships, each created unless it exists.
+async fn ensure_regions(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    admin: &Caller,
 ) -> anyhow::Result<u64> {
     let mut regions = vec![county::PROVINCE, county::CITY, county::COUNTY];
     regions.extend(TOWNSHIPS.iter().map(|(code, name, _)| (*code, *name)));
-    regions.extend(villages.iter().map(|v| (v.code.as_str(), v.name.as_str())));
-    let now = db::now();
-    let models = regions
-        .into_iter()
-        .map(|(code, name)| {
-            let code =
-                RegionCode::parse(code).map_err(|e| anyhow::anyhow!("demo region {code}: {e}"))?;
-            Ok(region::ActiveModel::from(region::Model {
-                level: code.level(),
-                parent_code: code.parent().map(|p| p.to_string()),
-                code: code.to_string(),
-                name: name.to_owned(),
-                created_at: now,
-            }))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    // Parents come before children, so foreign keys hold row by row.
-    insert_ignoring_existing(db, models).await
-}
-
-/// Inserts rows, leaving alone any that would break a unique key; returns how many went in.
-async fn insert_ignoring_existing<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> anyhow::Result<u64>
-where
-    A: sea_orm::ActiveModelTrait + Send,
-{
-    let mut inserted = 0;
-    for chunk in rows.chunks(200) {
-        let result = <A::Entity as EntityTrait>::insert_many(chunk.to_vec())
-            .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .exec_without_returning(db)
-            .await?;
-        inserted += result;
+    let mut created = 0;
+    // Parents come before children.
+    for (code, name) in regions {
+        let code =
+            RegionCode::parse(code).map_err(|e| anyhow::anyhow!("demo region {code}: {e}"))?;
+        if region::Entity::find_by_id(code.as_str())
+            .one(db)
+            .await?
+            .is_none()
+        {
+            regions::create(db, admin, &code, name)
+                .await
+                .map_err(demo_error(code.as_str()))?;
+            created += 1;
+        }
     }
-    Ok(inserted)
+    Ok(created)
 }
 
-async fn ensure_bank(db: &impl ConnectionTrait, demo: &DemoBank) -> anyhow::Result<(Uuid, bool)> {
+/// The villages' collectives with their 2021 incomes, through the bureau's CSV import: every
+/// village that has no organization yet.
+async fn import_collectives(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    admin: &Caller,
+    villages: &[county::Village],
+) -> anyhow::Result<ImportSummary> {
+    let taken: std::collections::HashSet<String> = organization::Entity::find()
+        .select_only()
+        .column(organization::Column::RegionCode)
+        .filter(organization::Column::RegionCode.is_in(villages.iter().map(|v| v.code.as_str())))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut file = csv::Writer::from_writer(Vec::new());
+    file.write_record(IMPORT_COLUMNS)?;
+    let mut rows = 0;
+    for v in villages.iter().filter(|v| !taken.contains(&v.code)) {
+        file.write_record([
+            format!("{}股份经济合作社", v.name),
+            county::uscc(&v.code),
+            v.code.clone(),
+            v.name.clone(),
+            v.legal_rep_name.clone(),
+            v.legal_rep_mobile.clone(),
+            v.member_households.to_string(),
+            "2021".to_owned(),
+            v.income_2021.to_string(),
+        ])?;
+        rows += 1;
+    }
+    if rows == 0 {
+        return Ok(ImportSummary::default());
+    }
+    let bytes = file
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("demo CSV: {e}"))?;
+    organizations::ops::import(db, admin, &bytes)
+        .await
+        .map_err(demo_error("import"))
+}
+
+const IMPORT_COLUMNS: [&str; 9] = [
+    "name",
+    "uscc",
+    "village_code",
+    "village_name",
+    "legal_rep_name",
+    "legal_rep_mobile",
+    "member_households",
+    "income_year",
+    "income",
+];
+
+/// 2022 grew by 6 %, in whole hundreds of yuan, so year-on-year screens have data.
+async fn ensure_2022_incomes(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    admin: &Caller,
+    villages: &[county::Village],
+    organizations: &HashMap<String, Uuid>,
+) -> anyhow::Result<u64> {
+    let recorded: std::collections::HashSet<Uuid> = organization_income::Entity::find()
+        .select_only()
+        .column(organization_income::Column::OrganizationId)
+        .filter(organization_income::Column::Year.eq(2022))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut written = 0;
+    for v in villages {
+        let Some(id) = organizations.get(&v.code) else {
+            continue;
+        };
+        if recorded.contains(id) {
+            continue;
+        }
+        let organization = organization::Entity::find_by_id(*id)
+            .one(db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo organization {} vanished", v.code))?;
+        let amount = Money::from_fen(v.income_2021.fen() * 106 / 100 / 10_000 * 10_000);
+        organizations::ops::set_income(db, admin, &organization, 2022, IncomeRequest { amount })
+            .await
+            .map_err(demo_error(&v.code))?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// A demo bank with its branches and served regions: what is missing is added through the
+/// banks' operations (served regions are always ensured, also for a bank that existed before:
+/// the demo's submitted applications must pass the same matching rules as any other).
+async fn ensure_bank(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    admin: &Caller,
+    demo: &DemoBank,
+) -> anyhow::Result<(Uuid, bool)> {
     let existing = bank::Entity::find()
         .filter(bank::Column::Code.eq(demo.code))
         .one(db)
         .await?;
-    let (id, created) = match existing {
-        Some(bank) => (bank.id, false),
+    let (bank, created) = match existing {
+        Some(bank) => (bank, false),
         None => {
-            let bank = crate::banks::insert(db, demo.name.to_owned(), demo.code.to_owned())
+            let request = CreateBankRequest {
+                name: demo.name.to_owned(),
+                code: demo.code.to_owned(),
+            };
+            let id = banks::ops::create(db, admin, request)
                 .await
-                .map_err(|e| anyhow::anyhow!("demo bank {}: {e}", demo.code))?;
-            (bank.id, true)
+                .map_err(demo_error(demo.code))?
+                .id;
+            let bank = bank::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo bank {} vanished", demo.code))?;
+            (bank, true)
         }
     };
-    let now = db::now();
-    let branches = demo.branches.iter().map(|(name, region)| {
-        bank_branch::ActiveModel::from(bank_branch::Model {
-            id: Uuid::now_v7(),
-            bank_id: id,
+    let branches: Vec<String> = bank_branch::Entity::find()
+        .select_only()
+        .column(bank_branch::Column::Name)
+        .filter(bank_branch::Column::BankId.eq(bank.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (name, region) in demo.branches {
+        if branches.iter().any(|b| b == name) {
+            continue;
+        }
+        let request = CreateBranchRequest {
             name: (*name).to_owned(),
             region_code: Some((*region).to_owned()),
-            created_at: now,
-        })
-    });
-    insert_ignoring_existing(db, branches.collect()).await?;
-    // Always ensured, also for a bank that existed before: the demo's submitted applications
-    // must pass the same matching rules as any other submission.
-    let served = demo
+        };
+        banks::ops::add_branch(db, admin, &bank, request)
+            .await
+            .map_err(demo_error(name))?;
+    }
+    let mut served = banks::served_codes(db, bank.id)
+        .await
+        .map_err(demo_error(demo.code))?
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>();
+    let missing: Vec<String> = demo
         .serves
         .iter()
-        .map(|code| entity::bank_region::ActiveModel {
-            bank_id: Set(id),
-            region_code: Set((*code).to_owned()),
-        })
+        .filter(|code| !served.iter().any(|s| s == *code))
+        .map(|code| (*code).to_owned())
         .collect();
-    insert_ignoring_existing(db, served).await?;
-    Ok((id, created))
+    if !missing.is_empty() {
+        served.extend(missing);
+        let id = bank.id;
+        banks::ops::set_regions(
+            db,
+            admin,
+            bank,
+            ServedRegionsRequest {
+                region_codes: served,
+            },
+        )
+        .await
+        .map_err(demo_error(demo.code))?;
+        return Ok((id, created));
+    }
+    Ok((bank.id, created))
 }
 
 async fn binding_of(
     db: &impl ConnectionTrait,
     user: &DemoUser,
     villages: &[county::Village],
-    organizations: &std::collections::HashMap<String, Uuid>,
-    banks: &std::collections::HashMap<&str, Uuid>,
+    organizations: &HashMap<String, Uuid>,
+    banks: &HashMap<&str, Uuid>,
 ) -> anyhow::Result<Binding> {
     let mut binding = Binding {
         approval_limit: user.approval_limit,

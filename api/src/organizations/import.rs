@@ -47,7 +47,7 @@ const REQUIRED: [&str; 6] = [
     "member_households",
 ];
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct ImportSummary {
     /// This import on the audit record (object type `organization_import`).
     pub import_id: Uuid,

@@ -20,7 +20,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub use import::{ImportSummary, import_csv};
+pub use import::ImportSummary;
+pub use incomes::IncomeRequest;
 
 use crate::auth::permissions::{EditOrganization, ManageOrganizations, ReadOrganizations};
 use crate::auth::{Authorized, Caller, Tenant, sees_nothing};
