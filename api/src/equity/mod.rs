@@ -7,11 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use entity::{EquityKind, HolderType, Percentage, equity_entity, shareholding};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
-};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -19,13 +16,13 @@ use uuid::Uuid;
 
 use crate::auth::Authorized;
 use crate::auth::permissions::{ManageAssets, ReadAssets};
-use crate::domain::{Uscc, parse_name};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{IfMatch, Json, Query, created, created_at, with_etag};
 use crate::pagination::{Page, PageParams};
-use crate::scope::{AssetScope, acting_organization};
+use crate::scope::AssetScope;
 use crate::state::AppState;
-use crate::{audit, db, validate};
+
+pub mod ops;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_entity)
@@ -130,54 +127,12 @@ async fn create_entity(
     caller: Authorized<ManageAssets>,
     body: Json<CreateEntityRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request = body.into_inner()?;
-    let scope = AssetScope::of(&caller);
-    let organization_id = acting_organization(scope, request.organization_id)?;
-    let (name, uscc) = validate!(
-        name = parse_name(&request.name, 128),
-        uscc = request.uscc.as_deref().map(Uscc::parse).transpose(),
-    )?;
-    if entity::organization::Entity::find_by_id(organization_id)
-        .one(&state.db)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "organization_id",
-            "unknown_organization",
-        )]));
-    }
-    let now = db::now();
-    let model = equity_entity::Model {
-        id: Uuid::now_v7(),
-        organization_id,
-        kind: request.kind,
-        name,
-        uscc: uscc.map(Uscc::into_inner),
-        allocated_bp: 0,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    let txn = state.db.begin().await?;
-    equity_entity::Entity::insert(equity_entity::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "equity_entity.create",
-        "equity_entity",
-        model.id,
-        audit::snapshot(&EquityEntityView::from(model.clone())),
-    )
-    .await?;
-    txn.commit().await?;
+    let model = ops::create_entity(&state.db, &caller, body.into_inner()?).await?;
     Ok(created(
         "equity-entities",
         model.id,
         model.version,
-        &EquityEntityView::from(model.clone()),
+        &EquityEntityView::from(model),
     ))
 }
 
@@ -275,52 +230,11 @@ async fn update_entity(
     let request = body.into_inner()?;
     let current = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
     if_match.check(current.version)?;
-    let (name, uscc) = validate!(
-        name = request
-            .name
-            .as_deref()
-            .map(|n| parse_name(n, 128))
-            .transpose(),
-        uscc = request.uscc.as_deref().map(Uscc::parse).transpose(),
-    )?;
-    let txn = state.db.begin().await?;
-    let changed = equity_entity::Entity::update_many()
-        .set(equity_entity::ActiveModel {
-            kind: request.kind.map_or(sea_orm::ActiveValue::NotSet, Set),
-            name: name.map_or(sea_orm::ActiveValue::NotSet, Set),
-            uscc: uscc.map_or(sea_orm::ActiveValue::NotSet, |u| Set(Some(u.into_inner()))),
-            updated_at: Set(db::now()),
-            ..Default::default()
-        })
-        .col_expr(
-            equity_entity::Column::Version,
-            Expr::col(equity_entity::Column::Version).add(1),
-        )
-        .filter(equity_entity::Column::Id.eq(current.id))
-        .filter(equity_entity::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if changed.rows_affected == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let updated = find_visible(&txn, AssetScope::of(&caller), current.id).await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "equity_entity.update",
-        "equity_entity",
-        current.id,
-        audit::diff(
-            &EquityEntityView::from(current.clone()),
-            &EquityEntityView::from(updated.clone()),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    let updated = ops::update_entity(&state.db, &caller, current, request).await?;
     Ok(with_etag(
         StatusCode::OK,
         updated.version,
-        &EquityEntityView::from(updated.clone()),
+        &EquityEntityView::from(updated),
     ))
 }
 
@@ -355,19 +269,7 @@ async fn add_shareholding(
 ) -> ApiResult<HttpResponse> {
     let request = body.into_inner()?;
     let entity = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
-    let (holder_name, percentage) = validate!(
-        holder_name = parse_name(&request.holder_name, 128),
-        percentage = parse_share(request.percentage),
-    )?;
-    let created = add_share(
-        &state.db,
-        caller.id(),
-        entity.id,
-        holder_name,
-        request.holder_type,
-        percentage,
-    )
-    .await?;
+    let created = ops::add_shareholding(&state.db, &caller, &entity, request).await?;
     Ok(created_at(
         &format!(
             "/api/v1/equity-entities/{}/shareholdings/{}",
@@ -414,58 +316,6 @@ pub fn parse_share(percentage: Percentage) -> Result<Percentage, &'static str> {
     } else {
         Err("out_of_range")
     }
-}
-
-/// Adds a shareholding if the entity's total stays within 100.00 %.
-pub async fn add_share(
-    db: &impl TransactionTrait,
-    actor: Uuid,
-    entity_id: Uuid,
-    holder_name: String,
-    holder_type: HolderType,
-    percentage: Percentage,
-) -> Result<shareholding::Model, ApiError> {
-    let txn = db.begin().await?;
-    // The update comes first: it takes the row (PostgreSQL) or database (SQLite) write lock,
-    // so a racing addition waits and then sees the raised total.
-    let raised = equity_entity::Entity::update_many()
-        .col_expr(
-            equity_entity::Column::AllocatedBp,
-            Expr::col(equity_entity::Column::AllocatedBp).add(percentage.scaled()),
-        )
-        .filter(equity_entity::Column::Id.eq(entity_id))
-        .filter(
-            Expr::col(equity_entity::Column::AllocatedBp)
-                .add(percentage.scaled())
-                .lte(Percentage::HUNDRED.scaled()),
-        )
-        .exec(&txn)
-        .await?;
-    if raised.rows_affected == 0 {
-        return Err(ApiError::Conflict("shares_exceed_100"));
-    }
-    let model = shareholding::Model {
-        id: Uuid::now_v7(),
-        entity_id,
-        holder_name,
-        holder_type,
-        percentage,
-        created_at: db::now(),
-    };
-    shareholding::Entity::insert(shareholding::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        Some(actor),
-        "shareholding.add",
-        "shareholding",
-        model.id,
-        audit::snapshot(&ShareholdingView::from(model.clone())),
-    )
-    .await?;
-    sea_orm::TransactionSession::commit(txn).await?;
-    Ok(model)
 }
 
 /// The shareholdings of an entity, oldest first.
@@ -521,42 +371,6 @@ async fn delete_shareholding(
 ) -> ApiResult<HttpResponse> {
     let (id, sid) = path.into_inner();
     let entity = find_visible(&state.db, AssetScope::of(&caller), id).await?;
-    let share = shareholding::Entity::find_by_id(sid)
-        .filter(shareholding::Column::EntityId.eq(entity.id))
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let registered = entity::asset::Entity::find()
-        .filter(entity::asset::Column::ShareholdingId.eq(share.id))
-        .one(&state.db)
-        .await?
-        .is_some();
-    if registered {
-        return Err(ApiError::Conflict("shareholding_registered"));
-    }
-    let txn = state.db.begin().await?;
-    let removed = shareholding::Entity::delete_by_id(share.id)
-        .exec(&txn)
-        .await?;
-    if removed.rows_affected == 1 {
-        equity_entity::Entity::update_many()
-            .col_expr(
-                equity_entity::Column::AllocatedBp,
-                Expr::col(equity_entity::Column::AllocatedBp).sub(share.percentage.scaled()),
-            )
-            .filter(equity_entity::Column::Id.eq(entity.id))
-            .exec(&txn)
-            .await?;
-        audit::record(
-            &txn,
-            Some(caller.id()),
-            "shareholding.remove",
-            "shareholding",
-            share.id,
-            audit::snapshot(&ShareholdingView::from(share.clone())),
-        )
-        .await?;
-    }
-    txn.commit().await?;
+    ops::remove_shareholding(&state.db, &caller, &entity, sid).await?;
     Ok(HttpResponse::NoContent().finish())
 }
