@@ -14,11 +14,7 @@ use entity::{
     AssetKind, HolderType, Money, Quantity, Verification, asset, asset_valuation, equity_entity,
     shareholding,
 };
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -33,9 +29,11 @@ use crate::domain::{RegionCode, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
-use crate::scope::{AssetScope, acting_organization};
+use crate::scope::AssetScope;
 use crate::state::AppState;
-use crate::{audit, db, liens, regions};
+use crate::{db, liens};
+
+pub mod ops;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_asset)
@@ -349,84 +347,8 @@ async fn create_asset(
     caller: Authorized<ManageAssets>,
     body: Json<CreateAssetRequest>,
 ) -> ApiResult<HttpResponse> {
-    let r = body.into_inner()?;
-    let organization_id = acting_organization(AssetScope::of(&caller), r.organization_id)?;
-    let fields = KindFields {
-        quantity: r.quantity,
-        unit: r.unit.trim().to_owned(),
-        certificate_no: r.certificate_no.as_deref().map(|c| c.trim().to_owned()),
-        head_count: r.head_count,
-        ear_tags: r.ear_tags.clone(),
-        right_start: r.right_start,
-        right_end: r.right_end,
-        has_shareholding: r.shareholding_id.is_some(),
-    };
-    let parsed = crate::validate!(
-        name = parse_name(&r.name, 128),
-        region_code = RegionCode::parse(&r.region_code),
-        address = parse_address(&r.address),
-        acquisition_cost = parse_cost(r.acquisition_cost),
-    );
-    let (name, region_code, address, acquisition_cost) =
-        crate::users::with_more_errors(parsed, check_kind(r.kind, &fields))?;
-    if entity::organization::Entity::find_by_id(organization_id)
-        .one(&state.db)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "organization_id",
-            "unknown_organization",
-        )]));
-    }
-    regions::require(&state.db, &region_code, None, "region_code").await?;
-    if let Some(share) = r.shareholding_id {
-        check_shareholding(&state.db, organization_id, share).await?;
-    }
-    let now = db::now();
-    let model = asset::Model {
-        id: Uuid::now_v7(),
-        organization_id,
-        kind: r.kind,
-        name,
-        region_code: region_code.to_string(),
-        address,
-        quantity: fields.quantity,
-        unit: fields.unit,
-        certificate_no: fields.certificate_no,
-        head_count: fields.head_count,
-        ear_tags: tags_json(&fields.ear_tags),
-        right_start: fields.right_start,
-        right_end: fields.right_end,
-        acquisition_cost,
-        description: r.description.trim().to_owned(),
-        shareholding_id: r.shareholding_id,
-        verification: Verification::Pending,
-        verification_note: None,
-        verified_by: None,
-        verified_at: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    let txn = state.db.begin().await?;
-    asset::Entity::insert(asset::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
-        .await
-        .map_err(conflict)?;
-    let (id, version) = (model.id, model.version);
-    let shown = view(&txn, model).await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "asset.create",
-        "asset",
-        id,
-        audit::snapshot(&shown),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(created("assets", id, version, &shown))
+    let shown = ops::create(&state.db, &caller, body.into_inner()?).await?;
+    Ok(created("assets", shown.id, shown.version, &shown))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -551,98 +473,11 @@ async fn update_asset(
     if_match: IfMatch,
     body: Json<UpdateAssetRequest>,
 ) -> ApiResult<HttpResponse> {
-    let r = body.into_inner()?;
+    let request = body.into_inner()?;
     let current = find_manageable(&state.db, AssetScope::of(&caller), *id).await?;
     if_match.check(current.version)?;
-
-    let before = kind_fields(&current);
-    let after = KindFields {
-        quantity: r.quantity.unwrap_or(before.quantity),
-        unit: r
-            .unit
-            .as_deref()
-            .map_or(before.unit.clone(), |u| u.trim().to_owned()),
-        certificate_no: r
-            .certificate_no
-            .as_deref()
-            .map(|c| c.trim().to_owned())
-            .or(before.certificate_no.clone()),
-        head_count: r.head_count.or(before.head_count),
-        ear_tags: r.ear_tags.clone().or(before.ear_tags.clone()),
-        right_start: r.right_start.or(before.right_start),
-        right_end: r.right_end.or(before.right_end),
-        has_shareholding: before.has_shareholding,
-    };
-    let parsed = crate::validate!(
-        name = r.name.as_deref().map(|n| parse_name(n, 128)).transpose(),
-        region_code = r.region_code.as_deref().map(RegionCode::parse).transpose(),
-        address = r.address.as_deref().map(parse_address).transpose(),
-        acquisition_cost = parse_cost(r.acquisition_cost),
-    );
-    let (name, region_code, address, acquisition_cost) =
-        crate::users::with_more_errors(parsed, check_kind(current.kind, &after))?;
-    if let Some(code) = &region_code {
-        regions::require(&state.db, code, None, "region_code").await?;
-    }
-    // What a lien was granted on may not change under it.
-    if needs_reverification(&before, &after) {
-        refuse_if_encumbered(&state.db, current.id).await?;
-    }
-    let reverify =
-        current.verification == Verification::Verified && needs_reverification(&before, &after);
-    let mut changes = asset::ActiveModel {
-        name: name.map_or(sea_orm::ActiveValue::NotSet, Set),
-        region_code: region_code.map_or(sea_orm::ActiveValue::NotSet, |c| Set(c.to_string())),
-        address: address.map_or(sea_orm::ActiveValue::NotSet, Set),
-        quantity: Set(after.quantity),
-        unit: Set(after.unit.clone()),
-        certificate_no: Set(after.certificate_no.clone()),
-        head_count: Set(after.head_count),
-        ear_tags: Set(tags_json(&after.ear_tags)),
-        right_start: Set(after.right_start),
-        right_end: Set(after.right_end),
-        acquisition_cost: acquisition_cost.map_or(sea_orm::ActiveValue::NotSet, |c| Set(Some(c))),
-        description: r
-            .description
-            .as_deref()
-            .map_or(sea_orm::ActiveValue::NotSet, |d| Set(d.trim().to_owned())),
-        updated_at: Set(db::now()),
-        ..Default::default()
-    };
-    if reverify {
-        changes.verification = Set(Verification::Pending);
-        changes.verification_note = Set(None);
-        changes.verified_by = Set(None);
-        changes.verified_at = Set(None);
-    }
-    let txn = state.db.begin().await?;
-    let changed = asset::Entity::update_many()
-        .set(changes)
-        .col_expr(
-            asset::Column::Version,
-            Expr::col(asset::Column::Version).add(1),
-        )
-        .filter(asset::Column::Id.eq(current.id))
-        .filter(asset::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if changed.rows_affected == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let updated = find_visible(&txn, AssetScope::of(&caller), current.id).await?;
-    let version = updated.version;
-    let (before, after) = (view(&txn, current).await?, view(&txn, updated).await?);
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "asset.update",
-        "asset",
-        after.id,
-        audit::diff(&before, &after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(with_etag(StatusCode::OK, version, &after))
+    let updated = ops::update(&state.db, &caller, current, request).await?;
+    Ok(with_etag(StatusCode::OK, updated.version, &updated))
 }
 
 /// Remove an asset with its valuations and documents.
@@ -666,39 +501,7 @@ async fn delete_asset(
 ) -> ApiResult<HttpResponse> {
     let current = find_manageable(&state.db, AssetScope::of(&caller), *id).await?;
     if_match.check(current.version)?;
-    refuse_if_encumbered(&state.db, current.id).await?;
-    if in_any_application(&state.db, current.id).await? {
-        return Err(ApiError::Conflict("asset_in_application"));
-    }
-    let keys = documents::storage_keys(&state.db, current.id).await?;
-    // A draft naming the asset at this very moment makes its foreign keys refuse the delete.
-    let txn = state.db.begin().await?;
-    let removed = asset::Entity::delete_many()
-        .filter(asset::Column::Id.eq(current.id))
-        .filter(asset::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await
-        .map_err(|err| {
-            if db::is_foreign_key_violation(&err) {
-                ApiError::Conflict("asset_in_application")
-            } else {
-                err.into()
-            }
-        })?;
-    if removed.rows_affected == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "asset.delete",
-        "asset",
-        current.id,
-        serde_json::json!({"name": current.name, "kind": current.kind}),
-    )
-    .await?;
-    txn.commit().await?;
-    documents::remove_blobs(&state.store, keys).await;
+    ops::delete(&state.db, &state.store, &caller, current).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -735,55 +538,8 @@ async fn verify_asset(
     id: web::Path<Uuid>,
     body: Json<VerificationRequest>,
 ) -> ApiResult<web::Json<AssetView>> {
-    let r = body.into_inner()?;
+    let request = body.into_inner()?;
     let current = find_visible(&state.db, AssetScope::of(&caller), *id).await?;
-    let note = r
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned);
-    let verification = match r.decision {
-        Decision::Verified => Verification::Verified,
-        Decision::Rejected if note.is_none() => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "note", "required",
-            )]));
-        }
-        Decision::Rejected => Verification::Rejected,
-    };
-    let txn = state.db.begin().await?;
-    let changed = asset::Entity::update_many()
-        .col_expr(asset::Column::Verification, Expr::value(verification))
-        .col_expr(asset::Column::VerificationNote, Expr::value(note.clone()))
-        .col_expr(asset::Column::VerifiedBy, Expr::value(caller.id()))
-        .col_expr(asset::Column::VerifiedAt, Expr::value(db::now()))
-        .col_expr(asset::Column::UpdatedAt, Expr::value(db::now()))
-        .col_expr(
-            asset::Column::Version,
-            Expr::col(asset::Column::Version).add(1),
-        )
-        .filter(asset::Column::Id.eq(current.id))
-        .filter(asset::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if changed.rows_affected == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "asset.verify",
-        "asset",
-        current.id,
-        serde_json::json!({
-            "from": current.verification,
-            "to": verification,
-            "note": note,
-        }),
-    )
-    .await?;
-    txn.commit().await?;
-    let updated = find_visible(&state.db, AssetScope::of(&caller), current.id).await?;
+    let updated = ops::verify(&state.db, &caller, current, request).await?;
     Ok(web::Json(view(&state.db, updated).await?))
 }
