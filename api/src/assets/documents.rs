@@ -12,14 +12,10 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use entity::{DocumentKind, asset_document};
 use futures_util::{StreamExt, TryStreamExt};
+use object_store::ObjectStoreExt;
 use object_store::path::Path as StorePath;
-use object_store::{ObjectStoreExt, PutPayload};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -27,7 +23,6 @@ use uuid::Uuid;
 use super::{find_manageable, find_visible};
 use crate::auth::Authorized;
 use crate::auth::permissions::{ManageAssets, ReadAssets};
-use crate::db;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{Query, created_at};
 use crate::pagination::{Page, PageParams};
@@ -154,35 +149,6 @@ async fn read_form(mut form: Multipart) -> Result<Upload, ApiError> {
     Ok(form_data)
 }
 
-/// The document's row and its audit event, in one transaction (the bytes are already stored).
-async fn record_upload(
-    db: &sea_orm::DatabaseConnection,
-    actor: Uuid,
-    model: &asset_document::Model,
-) -> Result<(), ApiError> {
-    let txn = db.begin().await?;
-    asset_document::Entity::insert(asset_document::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
-        .await?;
-    crate::audit::record(
-        &txn,
-        Some(actor),
-        "document.upload",
-        "document",
-        model.id,
-        serde_json::json!({
-            "asset_id": model.asset_id,
-            "kind": model.kind,
-            "file_name": model.file_name,
-            "size": model.size,
-            "sha256": model.sha256,
-        }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
 /// Upload a document (multipart form: `kind`, `file`).
 #[utoipa::path(
     tag = "assets",
@@ -232,7 +198,7 @@ pub async fn upload(
             sniffed
         }
     };
-    let (Some(kind), Some((file_name, bytes)), Some(content_type), true) = (
+    let (Some(kind), Some((file_name, bytes)), Some(_), true) = (
         form_data.kind,
         form_data.file,
         content_type,
@@ -241,37 +207,16 @@ pub async fn upload(
         return Err(ApiError::Validation(errors));
     };
 
-    let id = Uuid::now_v7();
-    let storage_key = format!("assets/{}/{id}", asset.id);
-    let sha256: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let size = bytes.len() as i64;
-    state
-        .store
-        .put(
-            &StorePath::from(storage_key.as_str()),
-            PutPayload::from(bytes),
-        )
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    let model = asset_document::Model {
-        id,
-        asset_id: asset.id,
+    let model = super::ops::store_document(
+        &state.db,
+        &state.store,
+        &caller,
+        &asset,
         kind,
         file_name,
-        content_type: content_type.to_owned(),
-        size,
-        sha256,
-        storage_key: storage_key.clone(),
-        uploaded_by: caller.id(),
-        created_at: db::now(),
-    };
-    if let Err(err) = record_upload(&state.db, caller.id(), &model).await {
-        remove_blobs(&state.store, vec![storage_key]).await;
-        return Err(err);
-    }
+        bytes,
+    )
+    .await?;
     Ok(created_at(
         &format!("/api/v1/documents/{}/content", model.id),
         1,

@@ -1,21 +1,26 @@
 //! The operations on assets: plain functions over a connection and an acting user, called by
 //! the HTTP handlers and the demo loader alike; each writes its change and its audit event in
-//! one transaction. Valuations and documents have theirs in `valuations` and `documents`.
+//! one transaction. Their valuations and documents are added here too.
 
-use entity::{Verification, asset};
+use entity::{DocumentKind, Verification, asset, asset_document, asset_valuation};
+use object_store::{ObjectStoreExt, PutPayload, path::Path as StorePath};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession,
     TransactionTrait,
 };
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::documents::{remove_blobs, sniff};
+use super::valuations::{ValuationRequest, parse_value};
 use super::*;
 use crate::auth::Caller;
+use crate::domain::parse_name;
 use crate::error::{ApiError, FieldError};
 use crate::scope::{AssetScope, acting_organization};
 use crate::storage::Store;
-use crate::{audit, db, regions};
+use crate::{audit, db, regions, validate};
 
 /// Registers an asset of the caller's organization (or, for the county, the one named).
 pub async fn create(
@@ -298,4 +303,137 @@ pub async fn verify(
     let updated = find_visible(&txn, AssetScope::of(actor), current.id).await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Adds an appraisal of an asset (the caller decided who may appraise it).
+pub async fn add_valuation(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: &Caller,
+    asset: &asset::Model,
+    r: ValuationRequest,
+) -> Result<asset_valuation::Model, ApiError> {
+    let today = db::today();
+    let (value, appraiser, appraisal_date, valid_until) = validate!(
+        value = parse_value(r.value),
+        appraiser = parse_name(&r.appraiser, 128),
+        appraisal_date = if r.appraisal_date > today {
+            Err("in_future")
+        } else {
+            Ok(r.appraisal_date)
+        },
+        valid_until = if r.valid_until > r.appraisal_date {
+            Ok(r.valid_until)
+        } else {
+            Err("not_after_appraisal_date")
+        },
+    )?;
+    let model = asset_valuation::Model {
+        id: Uuid::now_v7(),
+        asset_id: asset.id,
+        value,
+        method: r.method,
+        appraiser,
+        appraisal_date,
+        valid_until,
+        created_by: actor.id(),
+        created_at: db::now(),
+    };
+    let txn = db.begin().await?;
+    asset_valuation::Entity::insert(asset_valuation::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Some(actor.id()),
+        "valuation.add",
+        "valuation",
+        model.id,
+        serde_json::json!({
+            "asset_id": model.asset_id,
+            "value": model.value,
+            "method": model.method,
+            "appraiser": model.appraiser,
+            "appraisal_date": model.appraisal_date,
+            "valid_until": model.valid_until,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Stores a document's bytes (JPEG, PNG or PDF, by their first bytes), then its row and audit
+/// event in one transaction; the bytes are removed again if that fails.
+pub async fn store_document(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    store: &Store,
+    actor: &Caller,
+    asset: &asset::Model,
+    kind: DocumentKind,
+    file_name: String,
+    bytes: Vec<u8>,
+) -> Result<asset_document::Model, ApiError> {
+    let content_type = sniff(&bytes).ok_or_else(|| {
+        ApiError::Validation(vec![FieldError::new("file", "unsupported_file_type")])
+    })?;
+    let id = Uuid::now_v7();
+    let storage_key = format!("assets/{}/{id}", asset.id);
+    let sha256: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let size = bytes.len() as i64;
+    store
+        .put(
+            &StorePath::from(storage_key.as_str()),
+            PutPayload::from(bytes),
+        )
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let model = asset_document::Model {
+        id,
+        asset_id: asset.id,
+        kind,
+        file_name,
+        content_type: content_type.to_owned(),
+        size,
+        sha256,
+        storage_key: storage_key.clone(),
+        uploaded_by: actor.id(),
+        created_at: db::now(),
+    };
+    if let Err(err) = record_upload(db, actor.id(), &model).await {
+        remove_blobs(store, vec![storage_key]).await;
+        return Err(err);
+    }
+    Ok(model)
+}
+
+/// The document's row and its audit event, in one transaction (the bytes are already stored).
+async fn record_upload(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: Uuid,
+    model: &asset_document::Model,
+) -> Result<(), ApiError> {
+    let txn = db.begin().await?;
+    asset_document::Entity::insert(asset_document::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "document.upload",
+        "document",
+        model.id,
+        serde_json::json!({
+            "asset_id": model.asset_id,
+            "kind": model.kind,
+            "file_name": model.file_name,
+            "size": model.size,
+            "sha256": model.sha256,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

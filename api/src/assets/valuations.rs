@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{Money, ValuationMethod, asset_valuation};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,13 +13,11 @@ use uuid::Uuid;
 use super::find_visible;
 use crate::auth::Authorized;
 use crate::auth::permissions::{AppraiseAssets, ReadAssets};
-use crate::domain::parse_name;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
 use crate::scope::AssetScope;
 use crate::state::AppState;
-use crate::{db, validate};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValuationView {
@@ -61,7 +59,7 @@ pub struct ValuationRequest {
     pub valid_until: NaiveDate,
 }
 
-fn parse_value(value: Money) -> Result<Money, &'static str> {
+pub(super) fn parse_value(value: Money) -> Result<Money, &'static str> {
     if value.fen() > 0 {
         Ok(value)
     } else {
@@ -98,53 +96,7 @@ pub async fn add_valuation(
     {
         return Err(ApiError::NotFound);
     }
-    let today = db::today();
-    let (value, appraiser, appraisal_date, valid_until) = validate!(
-        value = parse_value(r.value),
-        appraiser = parse_name(&r.appraiser, 128),
-        appraisal_date = if r.appraisal_date > today {
-            Err("in_future")
-        } else {
-            Ok(r.appraisal_date)
-        },
-        valid_until = if r.valid_until > r.appraisal_date {
-            Ok(r.valid_until)
-        } else {
-            Err("not_after_appraisal_date")
-        },
-    )?;
-    let model = asset_valuation::Model {
-        id: Uuid::now_v7(),
-        asset_id: asset.id,
-        value,
-        method: r.method,
-        appraiser,
-        appraisal_date,
-        valid_until,
-        created_by: caller.id(),
-        created_at: db::now(),
-    };
-    let txn = state.db.begin().await?;
-    asset_valuation::Entity::insert(asset_valuation::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
-        .await?;
-    crate::audit::record(
-        &txn,
-        Some(caller.id()),
-        "valuation.add",
-        "valuation",
-        model.id,
-        serde_json::json!({
-            "asset_id": model.asset_id,
-            "value": model.value,
-            "method": model.method,
-            "appraiser": model.appraiser,
-            "appraisal_date": model.appraisal_date,
-            "valid_until": model.valid_until,
-        }),
-    )
-    .await?;
-    txn.commit().await?;
+    let model = super::ops::add_valuation(&state.db, &caller, &asset, r).await?;
     Ok(created(
         &format!("assets/{}/valuations", model.asset_id),
         model.id,
