@@ -151,9 +151,12 @@ fn import_file(round: usize) -> String {
     lines.join("\n")
 }
 
-/// 200 active products for the demo bank, and 20 verified land rights of 北庄村 valued today.
+/// 200 active products for the demo bank, and 20 verified land rights of 北庄村 valued today,
+/// made through the same operations as the API's (acting as the admin).
 async fn quote_fixture(server: &Server) -> Vec<String> {
-    use entity::{Verification, asset, asset_valuation, bank, organization};
+    use api::assets::valuations::ValuationRequest;
+    use api::assets::{CreateAssetRequest, Decision, VerificationRequest};
+    use entity::{ProductAction, bank, organization};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let bank = bank::Entity::find()
         .filter(bank::Column::Code.eq("JXRCB"))
@@ -161,6 +164,14 @@ async fn quote_fixture(server: &Server) -> Vec<String> {
         .await
         .unwrap()
         .unwrap();
+    let admin = api::auth::Caller::acting_as(
+        entity::user::Entity::find()
+            .filter(entity::user::Column::Mobile.eq(ADMIN.0))
+            .one(&server.db)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
     for i in 0..200 {
         let terms = api::products::Terms {
             name: format!("基准产品{i}"),
@@ -176,7 +187,10 @@ async fn quote_fixture(server: &Server) -> Vec<String> {
             repayment_methods: vec![entity::RepaymentMethod::Annuity],
             purposes: vec![entity::LoanPurpose::Planting],
         };
-        api::products::insert(&server.db, bank.id, terms, entity::ProductStatus::Active)
+        let draft = api::products::ops::create(&server.db, admin.id(), bank.id, terms)
+            .await
+            .unwrap();
+        api::products::ops::move_product(&server.db, &admin, &draft, ProductAction::Activate)
             .await
             .unwrap();
     }
@@ -189,11 +203,8 @@ async fn quote_fixture(server: &Server) -> Vec<String> {
     let today = api::db::today();
     let mut ids = Vec::new();
     for i in 0..20 {
-        let now = api::db::now();
-        let id = uuid::Uuid::now_v7();
-        asset::Entity::insert(asset::ActiveModel::from(asset::Model {
-            id,
-            organization_id: org.id,
+        let request = CreateAssetRequest {
+            organization_id: Some(org.id),
             kind: entity::AssetKind::LandManagementRight,
             name: format!("基准地块{i}"),
             region_code: org.region_code.clone(),
@@ -208,39 +219,33 @@ async fn quote_fixture(server: &Server) -> Vec<String> {
             acquisition_cost: None,
             description: String::new(),
             shareholding_id: None,
-            verification: Verification::Verified,
-            verification_note: None,
-            verified_by: None,
-            verified_at: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }))
-        .exec_without_returning(&server.db)
-        .await
-        .unwrap();
-        let admin = entity::user::Entity::find()
-            .filter(entity::user::Column::Mobile.eq(ADMIN.0))
+        };
+        let id = api::assets::ops::create(&server.db, &admin, request)
+            .await
+            .unwrap()
+            .id;
+        let asset = entity::asset::Entity::find_by_id(id)
             .one(&server.db)
             .await
             .unwrap()
             .unwrap();
-        asset_valuation::Entity::insert(asset_valuation::ActiveModel::from(
-            asset_valuation::Model {
-                id: uuid::Uuid::now_v7(),
-                asset_id: id,
-                value: "80000".parse().unwrap(),
-                method: entity::ValuationMethod::Market,
-                appraiser: "评估所".into(),
-                appraisal_date: today - chrono::Duration::days(10),
-                valid_until: today + chrono::Duration::days(300),
-                created_by: admin.id,
-                created_at: now,
-            },
-        ))
-        .exec_without_returning(&server.db)
-        .await
-        .unwrap();
+        let valuation = ValuationRequest {
+            value: "80000".parse().unwrap(),
+            method: entity::ValuationMethod::Market,
+            appraiser: "评估所".into(),
+            appraisal_date: today - chrono::Duration::days(10),
+            valid_until: today + chrono::Duration::days(300),
+        };
+        api::assets::ops::add_valuation(&server.db, &admin, &asset, valuation)
+            .await
+            .unwrap();
+        let verified = VerificationRequest {
+            decision: Decision::Verified,
+            note: None,
+        };
+        api::assets::ops::verify(&server.db, &admin, asset, verified)
+            .await
+            .unwrap();
         ids.push(id.to_string());
     }
     ids

@@ -3,7 +3,7 @@
 
 mod documents;
 pub mod rules;
-mod valuations;
+pub mod valuations;
 
 use std::collections::HashMap;
 

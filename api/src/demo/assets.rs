@@ -8,13 +8,18 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDate};
 use entity::{
     AssetKind, EquityKind, HolderType, Money, Percentage, Quantity, ValuationMethod, Verification,
-    asset, asset_valuation, equity_entity, shareholding,
+    asset, equity_entity,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use super::county::Village;
+use crate::assets::valuations::ValuationRequest;
+use crate::assets::{self, CreateAssetRequest, Decision, VerificationRequest};
+use crate::auth::Caller;
 use crate::db;
+use crate::equity::{self, CreateEntityRequest, ShareholdingRequest};
+use crate::error::ApiError;
 
 /// How a demo asset's valuation stands on the day of loading.
 #[derive(Clone, Copy)]
@@ -181,16 +186,15 @@ pub struct Loaded {
     pub assets: u64,
 }
 
-/// Loads the demo assets of organizations that have none of that name yet.
+/// Loads the demo assets of organizations that have none of that name yet, through the assets'
+/// and equity operations: registered by the county, valued, then verified or rejected.
 pub async fn load(
-    txn: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     villages: &[Village],
     organizations: &HashMap<String, Uuid>,
-    admin: Uuid,
+    admin: &Caller,
 ) -> anyhow::Result<Loaded> {
     let by_name: HashMap<&str, &Village> = villages.iter().map(|v| (v.name.as_str(), v)).collect();
-    let today = db::today();
-    let now = db::now();
     let mut loaded = Loaded { assets: 0 };
     let mut wanted = stories();
     wanted.extend(ordinary(villages));
@@ -204,16 +208,14 @@ pub async fn load(
         let exists = asset::Entity::find()
             .filter(asset::Column::OrganizationId.eq(org))
             .filter(asset::Column::Name.eq(demo.name.as_str()))
-            .one(txn)
+            .one(db)
             .await?
             .is_some();
         if exists {
             continue;
         }
-        let verified = demo.verification != Verification::Pending;
-        let model = asset::Model {
-            id: Uuid::now_v7(),
-            organization_id: org,
+        let request = CreateAssetRequest {
+            organization_id: Some(org),
             kind: demo.kind,
             name: demo.name.clone(),
             region_code: village.code.clone(),
@@ -228,31 +230,66 @@ pub async fn load(
             acquisition_cost: None,
             description: demo.description.to_owned(),
             shareholding_id: None,
-            verification: demo.verification,
-            verification_note: demo.note.map(str::to_owned),
-            verified_by: verified.then_some(admin),
-            verified_at: verified.then_some(now),
-            version: 1,
-            created_at: now,
-            updated_at: now,
         };
-        asset::Entity::insert(asset::ActiveModel::from(model.clone()))
-            .exec_without_returning(txn)
-            .await?;
-        value(txn, model.id, demo.valued, today, admin).await?;
+        register(
+            db,
+            admin,
+            request,
+            demo.valued,
+            demo.verification,
+            demo.note,
+        )
+        .await?;
         loaded.assets += 1;
     }
-    loaded.assets += greenhouse_project(txn, &by_name, organizations, admin).await?;
+    loaded.assets += greenhouse_project(db, &by_name, organizations, admin).await?;
     Ok(loaded)
 }
 
-async fn value(
-    txn: &impl ConnectionTrait,
-    asset_id: Uuid,
+fn demo_error(what: &str) -> impl FnOnce(ApiError) -> anyhow::Error + '_ {
+    move |err| anyhow::anyhow!("demo asset {what}: {err:?}")
+}
+
+/// Creates an asset, values it and decides its verification, as the county would.
+async fn register(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    admin: &Caller,
+    request: CreateAssetRequest,
     valued: Valued,
-    today: NaiveDate,
-    admin: Uuid,
+    verification: Verification,
+    note: Option<&str>,
 ) -> anyhow::Result<()> {
+    let name = request.name.clone();
+    let created = assets::ops::create(db, admin, request)
+        .await
+        .map_err(demo_error(&name))?;
+    let asset = asset::Entity::find_by_id(created.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo asset {name} vanished"))?;
+    value(db, admin, &asset, valued).await?;
+    let decision = match verification {
+        Verification::Pending => return Ok(()),
+        Verification::Verified => Decision::Verified,
+        Verification::Rejected => Decision::Rejected,
+    };
+    let request = VerificationRequest {
+        decision,
+        note: note.map(str::to_owned),
+    };
+    assets::ops::verify(db, admin, asset, request)
+        .await
+        .map_err(demo_error(&name))?;
+    Ok(())
+}
+
+async fn value(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    admin: &Caller,
+    asset: &asset::Model,
+    valued: Valued,
+) -> anyhow::Result<()> {
+    let today = db::today();
     let (yuan, appraised, until) = match valued {
         Valued::No => return Ok(()),
         Valued::Valid(yuan) => (
@@ -266,29 +303,26 @@ async fn value(
             today - Duration::days(135),
         ),
     };
-    asset_valuation::Entity::insert(asset_valuation::ActiveModel::from(asset_valuation::Model {
-        id: Uuid::now_v7(),
-        asset_id,
+    let request = ValuationRequest {
         value: Money::from_fen(yuan * 100),
         method: ValuationMethod::Income,
         appraiser: "山西晋审资产评估有限公司".to_owned(),
         appraisal_date: appraised,
         valid_until: until,
-        created_by: admin,
-        created_at: db::now(),
-    }))
-    .exec_without_returning(txn)
-    .await?;
+    };
+    assets::ops::add_valuation(db, admin, asset, request)
+        .await
+        .map_err(demo_error(&asset.name))?;
     Ok(())
 }
 
 /// 南永青村蔬菜大棚项目: collective 30 %, enterprise 60 %, households 10 %; the collective's
 /// 30 % is registered as an equity asset.
 async fn greenhouse_project(
-    txn: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     villages: &HashMap<&str, &Village>,
     organizations: &HashMap<String, Uuid>,
-    admin: Uuid,
+    admin: &Caller,
 ) -> anyhow::Result<u64> {
     let Some(org) = villages
         .get("南永青村")
@@ -301,56 +335,45 @@ async fn greenhouse_project(
     let exists = equity_entity::Entity::find()
         .filter(equity_entity::Column::OrganizationId.eq(org))
         .filter(equity_entity::Column::Name.eq(NAME))
-        .one(txn)
+        .one(db)
         .await?
         .is_some();
     if exists {
         return Ok(0);
     }
-    let now = db::now();
-    let entity_id = Uuid::now_v7();
-    equity_entity::Entity::insert(equity_entity::ActiveModel::from(equity_entity::Model {
-        id: entity_id,
-        organization_id: org,
+    let request = CreateEntityRequest {
+        organization_id: Some(org),
         kind: EquityKind::Project,
         name: NAME.to_owned(),
         uscc: None,
-        allocated_bp: 10_000,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }))
-    .exec_without_returning(txn)
-    .await?;
+    };
+    let entity = equity::ops::create_entity(db, admin, request)
+        .await
+        .map_err(demo_error(NAME))?;
     let mut collective = None;
     for (holder, holder_type, bp) in [
         ("南永青村股份经济合作社", HolderType::Collective, 3_000),
         ("绛县绿源农业开发有限公司", HolderType::Enterprise, 6_000),
         ("参股农户（32 户）", HolderType::Households, 1_000),
     ] {
-        let id = Uuid::now_v7();
-        shareholding::Entity::insert(shareholding::ActiveModel::from(shareholding::Model {
-            id,
-            entity_id,
+        let request = ShareholdingRequest {
             holder_name: holder.to_owned(),
             holder_type,
             percentage: Percentage::from_scaled(bp),
-            created_at: now,
-        }))
-        .exec_without_returning(txn)
-        .await?;
+        };
+        let share = equity::ops::add_shareholding(db, admin, &entity, request)
+            .await
+            .map_err(demo_error(holder))?;
         if holder_type == HolderType::Collective {
-            collective = Some(id);
+            collective = Some(share.id);
         }
     }
     let region = villages
         .get("南永青村")
         .map(|v| v.code.clone())
         .unwrap_or_default();
-    let asset_id = Uuid::now_v7();
-    asset::Entity::insert(asset::ActiveModel::from(asset::Model {
-        id: asset_id,
-        organization_id: org,
+    let request = CreateAssetRequest {
+        organization_id: Some(org),
         kind: AssetKind::Equity,
         name: "南永青村蔬菜大棚项目 30% 股权".to_owned(),
         region_code: region,
@@ -365,16 +388,15 @@ async fn greenhouse_project(
         acquisition_cost: None,
         description: "村集体持股 30%，企业 60%，农户 10%".to_owned(),
         shareholding_id: collective,
-        verification: Verification::Verified,
-        verification_note: None,
-        verified_by: Some(admin),
-        verified_at: Some(now),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }))
-    .exec_without_returning(txn)
+    };
+    register(
+        db,
+        admin,
+        request,
+        Valued::Valid(600_000),
+        Verification::Verified,
+        None,
+    )
     .await?;
-    value(txn, asset_id, Valued::Valid(600_000), db::today(), admin).await?;
     Ok(1)
 }

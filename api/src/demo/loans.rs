@@ -5,19 +5,17 @@ use std::collections::HashMap;
 use chrono::Duration;
 use entity::{
     AssetKind, DocumentKind, LoanPurpose, Money, ProductAction, ProductStatus, RepaymentMethod,
-    application_asset, asset, asset_document, loan_product,
+    application_asset, asset, loan_product,
 };
-use object_store::path::Path as StorePath;
-use object_store::{ObjectStoreExt, PutPayload};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use crate::applications::{DraftRequest, ops};
+use crate::assets;
 use crate::auth::Caller;
 use crate::db;
 use crate::products::{self, Collateral, Terms};
 use crate::storage::Store;
-use crate::transition::move_product;
 
 struct DemoProduct {
     bank: &'static str,
@@ -124,7 +122,7 @@ const PRODUCTS: [DemoProduct; 7] = [
 pub async fn products(
     db: &(impl ConnectionTrait + TransactionTrait),
     banks: &HashMap<&str, Uuid>,
-    author: Uuid,
+    admin: &Caller,
 ) -> anyhow::Result<(u64, HashMap<&'static str, Uuid>)> {
     let mut created = 0;
     let mut ids = HashMap::new();
@@ -161,7 +159,7 @@ pub async fn products(
             repayment_methods: demo.methods.to_vec(),
             purposes: demo.purposes.to_vec(),
         };
-        let id = products::create(db, author, bank_id, terms)
+        let id = products::ops::create(db, admin.id(), bank_id, terms)
             .await
             .map_err(|err| anyhow::anyhow!("demo product {}: {err:?}", demo.name))?
             .id;
@@ -175,7 +173,7 @@ pub async fn products(
                 .one(db)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("demo product {} vanished", demo.name))?;
-            move_product(db, author, &current, *action)
+            products::ops::move_product(db, admin, &current, *action)
                 .await
                 .map_err(|err| anyhow::anyhow!("demo product {}: {err:?}", demo.name))?;
         }
@@ -243,17 +241,10 @@ pub async fn applications(
     db: &(impl ConnectionTrait + TransactionTrait),
     store: &Store,
     products: &HashMap<&'static str, Uuid>,
-    author: Uuid,
+    actor: &Caller,
 ) -> anyhow::Result<u64> {
     let mut created = 0;
     let today = db::today();
-    // The county's admin files the demo applications, through the same operations as the API.
-    let actor = Caller::acting_as(
-        entity::user::Entity::find_by_id(author)
-            .one(db)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the demo's author is missing"))?,
-    );
     for demo in &APPLICATIONS {
         let Some(asset) = asset::Entity::find()
             .filter(asset::Column::Name.eq(demo.asset))
@@ -274,29 +265,17 @@ pub async fn applications(
         if already || product.is_none() {
             continue;
         }
-        let now = db::now();
-        let document_id = Uuid::now_v7();
-        let key = format!("assets/{}/{document_id}", asset.id);
-        store
-            .put(
-                &StorePath::from(key.as_str()),
-                PutPayload::from(RESOLUTION_PDF.to_vec()),
-            )
-            .await?;
-        asset_document::Entity::insert(asset_document::ActiveModel::from(asset_document::Model {
-            id: document_id,
-            asset_id: asset.id,
-            kind: DocumentKind::AssemblyResolution,
-            file_name: "村民代表大会决议.pdf".to_owned(),
-            content_type: "application/pdf".to_owned(),
-            size: RESOLUTION_PDF.len() as i64,
-            sha256: sha256_hex(RESOLUTION_PDF),
-            storage_key: key,
-            uploaded_by: author,
-            created_at: now,
-        }))
-        .exec_without_returning(db)
-        .await?;
+        let document = assets::ops::store_document(
+            db,
+            store,
+            actor,
+            &asset,
+            DocumentKind::AssemblyResolution,
+            "村民代表大会决议.pdf".to_owned(),
+            RESOLUTION_PDF.to_vec(),
+        )
+        .await
+        .map_err(|err| anyhow::anyhow!("demo resolution for {}: {err:?}", demo.asset))?;
         let request = DraftRequest {
             amount: Some(Money::from_fen(demo.amount * 100)),
             term_months: Some(demo.term),
@@ -305,25 +284,17 @@ pub async fn applications(
             asset_ids: Some(vec![asset.id]),
             product_id: Some(product_id),
             resolution_date: Some(today - Duration::days(20)),
-            resolution_document_id: Some(document_id),
+            resolution_document_id: Some(document.id),
         };
-        let draft = ops::create_draft(db, &actor, asset.organization_id, request)
+        let draft = ops::create_draft(db, actor, asset.organization_id, request)
             .await
             .map_err(|err| anyhow::anyhow!("demo application for {}: {err:?}", demo.asset))?;
         if demo.submitted {
-            ops::submit(db, &actor, draft.id)
+            ops::submit(db, actor, draft.id)
                 .await
                 .map_err(|err| anyhow::anyhow!("demo submission for {}: {err:?}", demo.asset))?;
         }
         created += 1;
     }
     Ok(created)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

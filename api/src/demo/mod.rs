@@ -216,12 +216,10 @@ pub async fn load(
             ensure_user(&txn, user, &hash, reserved_mobile, &villages, &tenants).await?;
     }
     let (ids, bank_ids) = tenants;
-    summary.assets = assets::load(&txn, &villages, &ids, admin.id())
-        .await?
-        .assets;
-    let (products, product_ids) = loans::products(&txn, &bank_ids, admin.id()).await?;
+    summary.assets = assets::load(&txn, &villages, &ids, &admin).await?.assets;
+    let (products, product_ids) = loans::products(&txn, &bank_ids, &admin).await?;
     summary.products = products;
-    summary.applications = loans::applications(&txn, store, &product_ids, admin.id()).await?;
+    summary.applications = loans::applications(&txn, store, &product_ids, &admin).await?;
     txn.commit().await?;
     Ok(summary)
 }

@@ -10,7 +10,7 @@ use entity::{
     AssetKind, LoanPurpose, Money, ProductAction, ProductStatus, Rate, Ratio, RepaymentMethod,
     Role, loan_product, product_collateral,
 };
-use sea_orm::sea_query::{self, Expr, ExprTrait};
+use sea_orm::sea_query;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionSession, TransactionTrait,
@@ -22,15 +22,16 @@ use uuid::Uuid;
 
 use crate::auth::permissions::{ManageProducts, ReadProducts};
 use crate::auth::{Authorized, Caller, Tenant};
+use crate::db;
 use crate::domain::parse_name;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Json, Query, created, with_etag};
 use crate::pagination::{Page, PageParams};
-use crate::{audit, db};
 use entity::loan_product::{LoanPurposes, RepaymentMethods};
 
 use crate::state::AppState;
-use crate::transition::move_product;
+
+pub mod ops;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_product)
@@ -278,7 +279,7 @@ impl ProductPatch {
 }
 
 /// Stores a product (as `draft`) with its collateral, in one transaction.
-pub async fn insert(
+async fn insert(
     db: &(impl ConnectionTrait + TransactionTrait),
     bank_id: Uuid,
     terms: Terms,
@@ -352,7 +353,7 @@ async fn create_product(
     let Tenant::Bank(bank_id) = caller.tenant() else {
         return Err(ApiError::Forbidden);
     };
-    let product = create(&state.db, caller.id(), bank_id, terms).await?;
+    let product = ops::create(&state.db, caller.id(), bank_id, terms).await?;
     let (id, version) = (product.id, product.version);
     Ok(created(
         "products",
@@ -360,33 +361,6 @@ async fn create_product(
         version,
         &view(&state.db, product).await?,
     ))
-}
-
-/// Creates a draft product of `bank_id` with its audit event, in one transaction: the one way
-/// products come to be (handlers and the demo loader alike).
-pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    actor: Uuid,
-    bank_id: Uuid,
-    terms: Terms,
-) -> Result<loan_product::Model, ApiError> {
-    let errors = check_terms(&terms);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let txn = db.begin().await?;
-    let product = insert(&txn, bank_id, terms, ProductStatus::Draft).await?;
-    audit::record(
-        &txn,
-        Some(actor),
-        "product.create",
-        "product",
-        product.id,
-        audit::snapshot(&view(&txn, product.clone()).await?),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(product)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -494,57 +468,11 @@ async fn update_product(
     let patch = body.into_inner()?;
     let current = find_own(&state.db, &caller, *id).await?;
     if_match.check(current.version)?;
-    if current.status == ProductStatus::Retired {
-        return Err(ApiError::Conflict("product_retired"));
-    }
-    let terms = patch.apply(view(&state.db, current.clone()).await?);
-    let errors = check_terms(&terms);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let txn = state.db.begin().await?;
-    let changed = loan_product::Entity::update_many()
-        .set(loan_product::ActiveModel {
-            name: Set(terms.name.clone()),
-            amount_min: Set(terms.amount_min),
-            amount_max: Set(terms.amount_max),
-            term_min: Set(terms.term_min),
-            term_max: Set(terms.term_max),
-            annual_rate: Set(terms.annual_rate),
-            repayment_methods: Set(RepaymentMethods(terms.repayment_methods.clone())),
-            purposes: Set(LoanPurposes(terms.purposes.clone())),
-            updated_at: Set(db::now()),
-            ..Default::default()
-        })
-        .col_expr(
-            loan_product::Column::Version,
-            Expr::col(loan_product::Column::Version).add(1),
-        )
-        .filter(loan_product::Column::Id.eq(current.id))
-        .filter(loan_product::Column::Version.eq(current.version))
-        .exec(&txn)
-        .await?;
-    if changed.rows_affected == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    replace_collateral(&txn, current.id, &terms.collateral).await?;
-    let updated = find(&txn, current.id).await?;
-    let version = updated.version;
-    let (before, after) = (view(&txn, current).await?, view(&txn, updated).await?);
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "product.update",
-        "product",
-        after.id,
-        audit::diff(&before, &after),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(with_etag(StatusCode::OK, version, &after))
+    let updated = ops::update(&state.db, &caller, current, patch).await?;
+    Ok(with_etag(StatusCode::OK, updated.version, &updated))
 }
 
-/// Moves one of the caller's bank's products by `action`, in its own transaction.
+/// Moves one of the caller's bank's products by `action`.
 async fn transition(
     state: &AppState,
     caller: &Caller,
@@ -552,10 +480,8 @@ async fn transition(
     action: ProductAction,
 ) -> Result<ProductView, ApiError> {
     let current = find_own(&state.db, caller, id).await?;
-    let txn = state.db.begin().await?;
-    move_product(&txn, caller.id(), &current, action).await?;
-    txn.commit().await?;
-    view(&state.db, find(&state.db, current.id).await?).await
+    let moved = ops::move_product(&state.db, caller, &current, action).await?;
+    view(&state.db, moved).await
 }
 
 /// Put a draft product on offer.
