@@ -17,7 +17,7 @@ use entity::{
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -32,7 +32,7 @@ use crate::idempotency::{self, Answer};
 use crate::matching::{parse_amount, parse_term};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::{audit, db, validate};
+use crate::{db, validate};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_application)
@@ -385,51 +385,6 @@ async fn create_application(
         },
     )
     .await
-}
-
-async fn insert_draft(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    caller: &Caller,
-    organization_id: Uuid,
-    draft: Draft,
-) -> Result<loan_application::Model, ApiError> {
-    let reference = next_reference(db).await?;
-    let now = db::now();
-    let model = loan_application::Model {
-        id: Uuid::now_v7(),
-        reference,
-        organization_id,
-        bank_id: draft.product.as_ref().map(|p| p.bank_id),
-        product_id: draft.product.as_ref().map(|p| p.id),
-        amount: draft.amount,
-        term_months: draft.term_months,
-        purpose: draft.purpose,
-        repayment_method: draft.repayment_method,
-        status: ApplicationStatus::Draft,
-        resolution_date: draft.resolution_date,
-        resolution_document_id: draft.resolution_document_id,
-        created_by: caller.id(),
-        version: 1,
-        submitted_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let txn = db.begin().await?;
-    loan_application::Entity::insert(loan_application::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
-        .await?;
-    replace_assets(&txn, model.id, &draft.asset_ids).await?;
-    audit::record(
-        &txn,
-        Some(caller.id()),
-        "application.create",
-        "application",
-        model.id,
-        serde_json::json!({"reference": model.reference, "status": "draft"}),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(model)
 }
 
 #[derive(Deserialize, IntoParams)]

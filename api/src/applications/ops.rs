@@ -14,7 +14,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{DraftRequest, asset_ids_of, check_draft, find_visible, insert_draft, replace_assets};
+use super::{
+    DraftRequest, asset_ids_of, check_draft, find_visible, next_reference, replace_assets,
+};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::matching::{self, LoanRequest, ReasonCode};
@@ -30,7 +32,43 @@ pub async fn create_draft(
     request: DraftRequest,
 ) -> Result<loan_application::Model, ApiError> {
     let draft = check_draft(db, organization_id, request, None, Vec::new()).await?;
-    insert_draft(db, actor, organization_id, draft).await
+    let reference = next_reference(db).await?;
+    let now = db::now();
+    let model = loan_application::Model {
+        id: Uuid::now_v7(),
+        reference,
+        organization_id,
+        bank_id: draft.product.as_ref().map(|p| p.bank_id),
+        product_id: draft.product.as_ref().map(|p| p.id),
+        amount: draft.amount,
+        term_months: draft.term_months,
+        purpose: draft.purpose,
+        repayment_method: draft.repayment_method,
+        status: ApplicationStatus::Draft,
+        resolution_date: draft.resolution_date,
+        resolution_document_id: draft.resolution_document_id,
+        created_by: actor.id(),
+        version: 1,
+        submitted_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = db.begin().await?;
+    loan_application::Entity::insert(loan_application::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    replace_assets(&txn, model.id, &draft.asset_ids).await?;
+    audit::record(
+        &txn,
+        Some(actor.id()),
+        "application.create",
+        "application",
+        model.id,
+        serde_json::json!({"reference": model.reference, "status": "draft"}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
 }
 
 /// Edits a draft (the caller checked `If-Match` against `current`): the fields and the

@@ -279,7 +279,7 @@ async fn ensure_regions(
             .await?
             .is_none()
         {
-            regions::create(db, admin, &code, name)
+            regions::ops::create(db, admin, &code, name)
                 .await
                 .map_err(demo_error(code.as_str()))?;
             created += 1;

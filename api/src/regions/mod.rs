@@ -2,23 +2,21 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use entity::{RegionLevel, region};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
+use crate::auth::Authorized;
 use crate::auth::permissions::{ManageRegions, ReadRegions};
-use crate::auth::{Authorized, Caller};
 use crate::domain::{RegionCode, parse_name};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{Json, Query, created_at};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::{audit, db, validate};
+use crate::{db, validate};
+
+pub mod ops;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_regions)
@@ -166,41 +164,12 @@ async fn create_region(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let created = create(&state.db, &caller, &code, &name).await?;
+    let created = ops::create(&state.db, &caller, &code, &name).await?;
     Ok(created_at(
         &format!("/api/v1/regions/{}", created.code),
         1,
         &RegionView::from(created),
     ))
-}
-
-/// The operation: adds a region and its `region.create` event in one transaction.
-pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    actor: &Caller,
-    code: &RegionCode,
-    name: &str,
-) -> Result<region::Model, ApiError> {
-    let txn = db.begin().await?;
-    let created = insert(&txn, code, name).await?;
-    audit::record(
-        &txn,
-        Some(actor.id()),
-        "region.create",
-        "region",
-        audit_id(code),
-        audit::snapshot(&RegionView::from(created.clone())),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(created)
-}
-
-/// Regions are keyed by their code; their audit events name them by a UUID derived from it
-/// (version 5 in a namespace of their own), so any code maps to the same id everywhere.
-pub fn audit_id(code: &RegionCode) -> Uuid {
-    const REGIONS: Uuid = Uuid::from_u128(0x6a1e_52d4_0c1b_4f0e_9d3a_5b7c_2e8f_1a40);
-    Uuid::new_v5(&REGIONS, code.as_str().as_bytes())
 }
 
 /// Adds a region whose parent must already exist (`unknown_parent` on `code` otherwise); the
