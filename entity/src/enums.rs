@@ -276,3 +276,15 @@ string_enum!(
         Released = "released",
     }
 );
+
+string_enum!(
+    /// Why a bank turned an application down (localized on display).
+    RejectReason, {
+        InsufficientCollateral = "insufficient_collateral",
+        CollateralTitleDefect = "collateral_title_defect",
+        RepaymentCapacity = "repayment_capacity",
+        IncompleteInformation = "incomplete_information",
+        Policy = "policy",
+        Other = "other",
+    }
+);

@@ -18,6 +18,7 @@ pub mod idempotency_key;
 pub mod lien;
 pub mod lifecycle;
 pub mod loan_application;
+pub mod loan_installment;
 pub mod loan_product;
 pub mod money;
 pub mod organization;
@@ -26,6 +27,7 @@ pub mod product_collateral;
 pub mod reference_counter;
 pub mod refresh_token;
 pub mod region;
+pub mod repayment;
 pub mod session;
 pub mod shareholding;
 pub mod throttle;
@@ -33,7 +35,7 @@ pub mod user;
 
 pub use enums::{
     ApplicationStatus, AssetKind, DocumentKind, EquityKind, HolderType, LienStatus, LoanPurpose,
-    OrganizationStatus, ProductStatus, RegionLevel, RepaymentMethod, Role, UserStatus,
+    OrganizationStatus, ProductStatus, RegionLevel, RejectReason, RepaymentMethod, Role, UserStatus,
     ValuationMethod, Verification,
 };
 pub use fixed::{Percentage, Quantity, Rate, Ratio};

@@ -9,6 +9,7 @@ mod m20261127_000002_users_and_sessions;
 mod m20261127_000003_assets_and_equity;
 mod m20261127_000004_loans;
 mod m20261128_000005_sign_in_guards;
+mod m20261128_000006_bank_review;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_assets_and_equity::Migration),
             Box::new(m20261127_000004_loans::Migration),
             Box::new(m20261128_000005_sign_in_guards::Migration),
+            Box::new(m20261128_000006_bank_review::Migration),
         ]
     }
 }
