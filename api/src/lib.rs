@@ -31,6 +31,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod products;
 pub mod regions;
+pub mod repayment;
 pub mod schedule;
 pub mod scope;
 pub mod startup;
