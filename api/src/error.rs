@@ -75,6 +75,18 @@ pub enum ApiError {
     IdempotencyInFlight,
     #[error("stale If-Match")]
     PreconditionFailed,
+    /// The approver recommended this application: someone else must approve it.
+    #[error("four eyes")]
+    FourEyes,
+    /// The amount is above what this approver may approve.
+    #[error("over approval limit {limit}")]
+    OverApprovalLimit { limit: entity::Money },
+    /// Only the officer the application is assigned to may do this.
+    #[error("not assigned")]
+    NotAssigned,
+    /// A repayment above everything owed on its date.
+    #[error("overpayment: {outstanding} outstanding")]
+    Overpayment { outstanding: entity::Money },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("service unavailable")]
@@ -132,6 +144,12 @@ pub struct Problem {
     /// The asset already pledged, for `asset_encumbered`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<uuid::Uuid>,
+    /// The approver's limit, for `over_approval_limit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_limit: Option<entity::Money>,
+    /// Everything owed on the repayment's date, for `overpayment`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outstanding: Option<entity::Money>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -170,6 +188,10 @@ impl ApiError {
             ApiError::IdempotencyMismatch => "idempotency_key_reused",
             ApiError::IdempotencyInFlight => "idempotency_key_in_flight",
             ApiError::PreconditionFailed => "precondition_failed",
+            ApiError::FourEyes => "four_eyes",
+            ApiError::OverApprovalLimit { .. } => "over_approval_limit",
+            ApiError::NotAssigned => "not_assigned",
+            ApiError::Overpayment { .. } => "overpayment",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -214,6 +236,14 @@ impl ApiError {
                 ApiError::AssetEncumbered(id) => Some(*id),
                 _ => None,
             },
+            approval_limit: match self {
+                ApiError::OverApprovalLimit { limit } => Some(*limit),
+                _ => None,
+            },
+            outstanding: match self {
+                ApiError::Overpayment { outstanding } => Some(*outstanding),
+                _ => None,
+            },
         }
     }
 }
@@ -248,7 +278,10 @@ impl ResponseError for ApiError {
             ApiError::AccountDisabled
             | ApiError::Forbidden
             | ApiError::PasswordChangeRequired
-            | ApiError::OwnPasswordReset => StatusCode::FORBIDDEN,
+            | ApiError::OwnPasswordReset
+            | ApiError::FourEyes
+            | ApiError::OverApprovalLimit { .. }
+            | ApiError::NotAssigned => StatusCode::FORBIDDEN,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -256,7 +289,9 @@ impl ResponseError for ApiError {
             | ApiError::InvalidState(_)
             | ApiError::AssetEncumbered(_)
             | ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
-            ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyMismatch | ApiError::Overpayment { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -356,6 +391,8 @@ fn generic_problem(status: StatusCode, lang: Lang) -> Problem {
         locked_until: None,
         current_state: None,
         asset_id: None,
+        approval_limit: None,
+        outstanding: None,
     }
 }
 

@@ -10,6 +10,16 @@ pub enum Lang {
     Zh,
 }
 
+/// The request's language, as an extractor.
+impl actix_web::FromRequest for Lang {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Lang, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(Lang::from_request(req)))
+    }
+}
+
 impl Lang {
     /// Chinese when the most preferred language of `Accept-Language` is a `zh` tag, else English.
     pub fn from_request(req: &HttpRequest) -> Lang {
@@ -134,6 +144,26 @@ pub fn problem_title(code: &str, lang: Lang) -> &'static str {
             "The first request with this Idempotency-Key is still being processed",
             "使用该幂等键的首个请求仍在处理中",
         ),
+        "four_eyes" => (
+            "The approver may not be the officer who recommended this loan",
+            "审批人不得为提出推荐意见的客户经理（双人复核）",
+        ),
+        "over_approval_limit" => (
+            "The amount is above your approval limit",
+            "金额超出您的审批权限",
+        ),
+        "not_assigned" => (
+            "Only the officer this application is assigned to may do this",
+            "仅受理该申请的客户经理可执行此操作",
+        ),
+        "overpayment" => (
+            "The repayment is more than everything owed",
+            "还款金额超过全部应还金额",
+        ),
+        "lien_registration_taken" => (
+            "This bank already recorded this lien registration number",
+            "该银行已登记过此抵押登记号",
+        ),
         "shares_exceed_100" => (
             "The shareholdings would exceed 100 %",
             "持股比例合计将超过 100%",
@@ -166,6 +196,21 @@ pub fn problem_title(code: &str, lang: Lang) -> &'static str {
 pub fn field_message(code: &str, lang: Lang) -> &'static str {
     let (en, zh) = match code {
         "required" => ("This field is required", "此项为必填项"),
+        "above_requested" => (
+            "Above the amount the village asked for",
+            "超过村集体申请的金额",
+        ),
+        "above_recommended" => ("Above the recommended amount", "超过推荐金额"),
+        "above_approved" => ("Above the approved amount", "超过审批金额"),
+        "out_of_product_range" => (
+            "Outside the range the loan product allows",
+            "超出贷款产品允许的范围",
+        ),
+        "before_disbursement" => ("Before the loan was disbursed", "早于放款日期"),
+        "before_previous_repayment" => (
+            "Before the previous repayment",
+            "早于上一笔还款日期",
+        ),
         "control_characters" => (
             "Control characters are not allowed here",
             "此处不允许包含控制字符",
@@ -355,5 +400,22 @@ mod tests {
         );
         assert_eq!(Lang::from_accept_language("fr"), Lang::En);
         assert_eq!(Lang::from_accept_language(""), Lang::En);
+    }
+}
+
+/// A rejection reason as shown to people.
+pub fn reject_reason(reason: entity::RejectReason, lang: Lang) -> &'static str {
+    use entity::RejectReason as R;
+    let (en, zh) = match reason {
+        R::InsufficientCollateral => ("Insufficient collateral", "抵押物价值不足"),
+        R::CollateralTitleDefect => ("Defect in the collateral's title", "抵押物权属存在瑕疵"),
+        R::RepaymentCapacity => ("Insufficient repayment capacity", "还款能力不足"),
+        R::IncompleteInformation => ("Incomplete information", "资料不完整"),
+        R::Policy => ("Bank policy", "银行政策原因"),
+        R::Other => ("Other", "其他"),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
     }
 }

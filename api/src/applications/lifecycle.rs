@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
-use super::{asset_ids_of, find_visible, ops, view};
+use super::{Viewer, asset_ids_of, find_visible, ops, view};
 use crate::auth::Authorized;
 use crate::auth::permissions::{ApplyForLoans, ReadApplications};
 use crate::error::{ApiResult, Problem};
@@ -36,6 +36,7 @@ pub async fn submit(
     caller: Authorized<ApplyForLoans>,
     id: web::Path<Uuid>,
     request: HttpRequest,
+    lang: Lang,
 ) -> ApiResult<HttpResponse> {
     let key = idempotency::key_of(&request)?;
     let id = *id;
@@ -49,7 +50,8 @@ pub async fn submit(
         scope,
         &[],
         async |txn: &DatabaseTransaction| {
-            let submitted = view(txn, ops::submit(txn, &caller, id).await?).await?;
+            let submitted = ops::submit(txn, &caller, id).await?;
+            let submitted = view(txn, Viewer::of(&caller, lang), submitted).await?;
             Ok(Answer::json(StatusCode::OK, &submitted)?
                 .header(ETAG, format!("\"{}\"", submitted.version)))
         },
@@ -74,9 +76,12 @@ pub async fn withdraw(
     state: web::Data<AppState>,
     caller: Authorized<ApplyForLoans>,
     id: web::Path<Uuid>,
+    lang: Lang,
 ) -> ApiResult<web::Json<super::ApplicationView>> {
     let withdrawn = ops::withdraw(&state.db, &caller, *id).await?;
-    Ok(web::Json(view(&state.db, withdrawn).await?))
+    Ok(web::Json(
+        view(&state.db, Viewer::of(&caller, lang), withdrawn).await?,
+    ))
 }
 
 /// Every active product evaluated for this application, ranked, with reasons.

@@ -1,8 +1,11 @@
 //! Loan applications: drafts by the village operator, submission with lien reservation,
 //! withdrawal; bank staff see the applications submitted to their bank.
 
+mod collateral;
 mod lifecycle;
 pub mod ops;
+
+pub use collateral::CollateralSummary;
 
 use std::collections::HashMap;
 
@@ -11,8 +14,9 @@ use actix_web::http::header::{ETAG, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{
-    ApplicationStatus, DocumentKind, LoanPurpose, Money, ProductStatus, RepaymentMethod,
-    application_asset, asset, asset_document, loan_application, loan_product, reference_counter,
+    ApplicationStatus, DocumentKind, LoanPurpose, Money, ProductStatus, Rate, RejectReason,
+    RepaymentMethod, Role, application_asset, asset, asset_document, loan_application,
+    loan_product, organization, reference_counter, region, user,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -28,6 +32,7 @@ use crate::auth::permissions::{ApplyForLoans, ReadApplications};
 use crate::auth::{Authorized, Caller, Tenant, sees_nothing};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{IfMatch, Query, parse_json, with_etag};
+use crate::i18n::{self, Lang};
 use crate::idempotency::{self, Answer};
 use crate::matching::{parse_amount, parse_term};
 use crate::pagination::{Page, PageParams};
@@ -50,7 +55,12 @@ pub struct ApplicationView {
     #[schema(example = "JX-2026-000123")]
     pub reference: String,
     pub organization_id: Uuid,
+    pub organization_name: String,
+    /// The organization's village.
+    pub region_code: String,
+    pub region_name: String,
     pub product_id: Option<Uuid>,
+    pub product_name: Option<String>,
     pub bank_id: Option<Uuid>,
     pub amount: Money,
     pub term_months: i32,
@@ -59,16 +69,105 @@ pub struct ApplicationView {
     pub status: ApplicationStatus,
     /// The collateral.
     pub asset_ids: Vec<Uuid>,
+    /// What the collateral is worth to the chosen product today.
+    pub collateral: CollateralSummary,
     pub resolution_date: Option<NaiveDate>,
     pub resolution_document_id: Option<Uuid>,
+    /// The officer who claimed it (bank staff, admin and supervisors only: filter the queue
+    /// with `assigned_to=`).
+    pub assigned_to: Option<Uuid>,
+    pub assigned_officer: Option<StaffView>,
+    /// Whole days since submission, while the bank has not decided yet.
+    pub days_waiting: Option<i64>,
+    /// The officer's request for information, while it is open.
+    pub info_request: Option<String>,
+    pub recommendation: Option<RecommendationView>,
+    pub approval: Option<ApprovalView>,
+    pub rejection: Option<RejectionView>,
+    pub disbursement: Option<DisbursementView>,
+    /// Set while the collateral's lendable value is below the outstanding principal.
+    pub shortfall: Option<ShortfallView>,
+    pub settled_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub submitted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// A member of a bank's staff as others see them: no internal id.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StaffView {
+    pub role: Role,
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecommendationView {
+    pub amount: Money,
+    pub annual_rate: Rate,
+    pub term_months: i32,
+    pub repayment_method: RepaymentMethod,
+    /// The officer's opinion: shown to the bank, the county and supervisors only.
+    pub opinion: Option<String>,
+    pub by: Option<StaffView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalView {
+    pub amount: Money,
+    /// Shown to the bank, the county and supervisors only.
+    pub opinion: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub by: Option<StaffView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RejectionView {
+    pub reason_code: RejectReason,
+    /// The reason in the request's language.
+    pub reason: String,
+    pub text: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisbursementView {
+    pub contract_no: String,
+    pub lien_registration_no: String,
+    pub amount: Money,
+    pub date: NaiveDate,
+    pub outstanding_principal: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShortfallView {
+    pub since: DateTime<Utc>,
+    pub outstanding_principal: Money,
+    /// What the collateral lends today (Σ current value × max_ltv).
+    pub coverage: Money,
+}
+
+/// Who is looking: decides what of the bank's internal notes a view shows.
+#[derive(Clone, Copy)]
+pub struct Viewer {
+    pub inside: bool,
+    pub lang: Lang,
+}
+
+impl Viewer {
+    pub fn of(caller: &Caller, lang: Lang) -> Viewer {
+        Viewer {
+            inside: !matches!(caller.tenant(), Tenant::Organization(_) | Tenant::Unbound),
+            lang,
+        }
+    }
+}
+
+/// Views of applications, with their organizations, products, staff and collateral read for
+/// all of them at once.
 pub async fn views(
     db: &impl ConnectionTrait,
+    viewer: Viewer,
     rows: Vec<loan_application::Model>,
 ) -> Result<Vec<ApplicationView>, ApiError> {
     let mut assets: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
@@ -83,26 +182,167 @@ pub async fn views(
             .or_default()
             .push(link.asset_id);
     }
+    let organizations: HashMap<Uuid, (String, String)> = organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Id)
+        .column(organization::Column::Name)
+        .column(organization::Column::RegionCode)
+        .filter(organization::Column::Id.is_in(rows.iter().map(|a| a.organization_id)))
+        .into_tuple::<(Uuid, String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, name, region)| (id, (name, region)))
+        .collect();
+    let region_names: HashMap<String, String> = region::Entity::find()
+        .select_only()
+        .column(region::Column::Code)
+        .column(region::Column::Name)
+        .filter(region::Column::Code.is_in(organizations.values().map(|(_, r)| r.clone())))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let products: HashMap<Uuid, String> = loan_product::Entity::find()
+        .select_only()
+        .column(loan_product::Column::Id)
+        .column(loan_product::Column::Name)
+        .filter(loan_product::Column::Id.is_in(rows.iter().filter_map(|a| a.product_id)))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let staff_ids = rows
+        .iter()
+        .flat_map(|a| [a.assigned_to, a.recommended_by, a.approved_by])
+        .flatten();
+    let staff: HashMap<Uuid, StaffView> = user::Entity::find()
+        .filter(user::Column::Id.is_in(staff_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| {
+            (
+                u.id,
+                StaffView {
+                    role: u.role,
+                    display_name: u.display_name,
+                },
+            )
+        })
+        .collect();
+    let mut collateral = collateral::summaries(db, &rows.iter().collect::<Vec<_>>()).await?;
+    let now = db::now();
+    let staff_of = |id: Option<Uuid>| id.and_then(|id| staff.get(&id).cloned());
+    let inside = |text: Option<String>| text.filter(|_| viewer.inside);
     Ok(rows
         .into_iter()
-        .map(|a| ApplicationView {
-            asset_ids: assets.remove(&a.id).unwrap_or_default(),
-            id: a.id,
-            reference: a.reference,
-            organization_id: a.organization_id,
-            product_id: a.product_id,
-            bank_id: a.bank_id,
-            amount: a.amount,
-            term_months: a.term_months,
-            purpose: a.purpose,
-            repayment_method: a.repayment_method,
-            status: a.status,
-            resolution_date: a.resolution_date,
-            resolution_document_id: a.resolution_document_id,
-            version: a.version,
-            submitted_at: a.submitted_at,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
+        .map(|a| {
+            let (organization_name, region_code) = organizations
+                .get(&a.organization_id)
+                .cloned()
+                .unwrap_or_default();
+            let summary = collateral.remove(&a.id).unwrap_or(CollateralSummary {
+                kinds: Vec::new(),
+                current_value: Money::ZERO,
+                max_loanable: Money::ZERO,
+            });
+            let undecided = matches!(
+                a.status,
+                ApplicationStatus::Submitted
+                    | ApplicationStatus::UnderReview
+                    | ApplicationStatus::InfoRequested
+                    | ApplicationStatus::Recommended
+            );
+            ApplicationView {
+                asset_ids: assets.remove(&a.id).unwrap_or_default(),
+                region_name: region_names.get(&region_code).cloned().unwrap_or_default(),
+                organization_name,
+                region_code,
+                product_name: a.product_id.and_then(|p| products.get(&p).cloned()),
+                assigned_to: a.assigned_to.filter(|_| viewer.inside),
+                assigned_officer: staff_of(a.assigned_to),
+                days_waiting: a
+                    .submitted_at
+                    .filter(|_| undecided)
+                    .map(|at| (now - at).num_days()),
+                info_request: a
+                    .info_request
+                    .clone()
+                    .filter(|_| a.status == ApplicationStatus::InfoRequested),
+                recommendation: match (
+                    a.recommended_amount,
+                    a.recommended_rate,
+                    a.recommended_term,
+                    a.recommended_method,
+                ) {
+                    (Some(amount), Some(annual_rate), Some(term_months), Some(repayment_method)) => {
+                        Some(RecommendationView {
+                            amount,
+                            annual_rate,
+                            term_months,
+                            repayment_method,
+                            opinion: inside(a.recommendation_opinion.clone()),
+                            by: staff_of(a.recommended_by),
+                        })
+                    }
+                    _ => None,
+                },
+                approval: a.approved_amount.map(|amount| ApprovalView {
+                    amount,
+                    opinion: inside(a.approval_opinion.clone()),
+                    decided_at: a.decided_at,
+                    by: staff_of(a.approved_by),
+                }),
+                rejection: a.reject_reason.map(|reason| RejectionView {
+                    reason_code: reason,
+                    reason: i18n::reject_reason(reason, viewer.lang).to_owned(),
+                    text: a.reject_text.clone(),
+                    decided_at: a.decided_at,
+                }),
+                disbursement: match (
+                    &a.contract_no,
+                    &a.lien_registration_no,
+                    a.disbursed_amount,
+                    a.disbursed_on,
+                ) {
+                    (Some(contract_no), Some(registration), Some(amount), Some(date)) => {
+                        Some(DisbursementView {
+                            contract_no: contract_no.clone(),
+                            lien_registration_no: registration.clone(),
+                            amount,
+                            date,
+                            outstanding_principal: a.outstanding_principal.unwrap_or(Money::ZERO),
+                        })
+                    }
+                    _ => None,
+                },
+                shortfall: a.shortfall_since.map(|since| ShortfallView {
+                    since,
+                    outstanding_principal: a.outstanding_principal.unwrap_or(Money::ZERO),
+                    coverage: summary.max_loanable,
+                }),
+                collateral: summary,
+                settled_at: a.settled_at,
+                id: a.id,
+                reference: a.reference,
+                organization_id: a.organization_id,
+                product_id: a.product_id,
+                bank_id: a.bank_id,
+                amount: a.amount,
+                term_months: a.term_months,
+                purpose: a.purpose,
+                repayment_method: a.repayment_method,
+                status: a.status,
+                resolution_date: a.resolution_date,
+                resolution_document_id: a.resolution_document_id,
+                version: a.version,
+                submitted_at: a.submitted_at,
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+            }
         })
         .collect())
 }
@@ -124,9 +364,13 @@ pub async fn asset_ids_of(
 
 pub async fn view(
     db: &impl ConnectionTrait,
+    viewer: Viewer,
     row: loan_application::Model,
 ) -> Result<ApplicationView, ApiError> {
-    views(db, vec![row]).await?.pop().ok_or(ApiError::NotFound)
+    views(db, viewer, vec![row])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
 }
 
 /// Which applications a caller sees: all for the county and supervisors, its own
@@ -365,6 +609,7 @@ async fn create_application(
     caller: Authorized<ApplyForLoans>,
     request: HttpRequest,
     body: web::Bytes,
+    lang: Lang,
 ) -> ApiResult<HttpResponse> {
     let key = idempotency::key_of(&request)?;
     let organization_id = own_organization(&caller)?;
@@ -378,7 +623,7 @@ async fn create_application(
         async |txn: &DatabaseTransaction| {
             let r: DraftRequest = parse_json(&body)?;
             let created = ops::create_draft(txn, &caller, organization_id, r).await?;
-            let view = view(txn, created).await?;
+            let view = view(txn, Viewer::of(&caller, lang), created).await?;
             Ok(Answer::json(StatusCode::CREATED, &view)?
                 .header(LOCATION, format!("/api/v1/applications/{}", view.id))
                 .header(ETAG, format!("\"{}\"", view.version)))
@@ -393,9 +638,52 @@ pub struct ApplicationFilter {
     pub status: Option<ApplicationStatus>,
     pub bank_id: Option<Uuid>,
     pub organization_id: Option<Uuid>,
+    /// `me`, an officer's user id, or `none` (not claimed).
+    pub assigned_to: Option<String>,
+    /// Only loans in shortfall (`true`) or only those not in shortfall (`false`).
+    pub shortfall: Option<bool>,
+    /// Submitted on or after this day (Beijing time).
+    pub submitted_from: Option<NaiveDate>,
+    /// Submitted on or before this day (Beijing time).
+    pub submitted_to: Option<NaiveDate>,
+    /// `id` (default: creation order) or `submitted_at` (the officer's queue: oldest submission
+    /// first; only submitted applications).
+    pub sort: Option<ApplicationSort>,
 }
 
-/// List the applications the caller may see, oldest first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationSort {
+    #[default]
+    Id,
+    SubmittedAt,
+}
+
+/// Who `assigned_to=` asks for.
+enum Assignee {
+    Nobody,
+    User(Uuid),
+}
+
+fn parse_assignee(raw: &str, caller: &Caller) -> Result<Assignee, ApiError> {
+    match raw.trim() {
+        "me" => Ok(Assignee::User(caller.id())),
+        "none" => Ok(Assignee::Nobody),
+        other => other.parse().map(Assignee::User).map_err(|_| {
+            ApiError::InvalidQuery(vec![FieldError::new("assigned_to", "invalid_value")])
+        }),
+    }
+}
+
+/// The first instant of a day in the county (UTC+8), as stored.
+fn county_day_start(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::TimeDelta::hours(8)
+}
+
+/// List the applications the caller may see: in creation order, or with `sort=submitted_at`
+/// as a bank officer's queue (oldest submission first). Each row carries what an officer
+/// triages by: organization and village, product, collateral summary, assigned officer, days
+/// waiting.
 #[utoipa::path(
     tag = "applications",
     security(("bearer" = [])),
@@ -411,26 +699,66 @@ async fn list_applications(
     caller: Authorized<ReadApplications>,
     filter: Query<ApplicationFilter>,
     page: Query<PageParams>,
+    lang: Lang,
 ) -> ApiResult<web::Json<Page<ApplicationView>>> {
+    use loan_application::Column as C;
     let limit = page.limit()?;
-    let mut query = loan_application::Entity::find()
-        .filter(visible_to(&caller))
-        .order_by_asc(loan_application::Column::Id);
-    if let Some(after) = page.after::<Uuid>()? {
-        query = query.filter(loan_application::Column::Id.gt(after));
-    }
+    let mut query = loan_application::Entity::find().filter(visible_to(&caller));
     if let Some(status) = filter.status {
-        query = query.filter(loan_application::Column::Status.eq(status));
+        query = query.filter(C::Status.eq(status));
     }
     if let Some(bank) = filter.bank_id {
-        query = query.filter(loan_application::Column::BankId.eq(bank));
+        query = query.filter(C::BankId.eq(bank));
     }
     if let Some(org) = filter.organization_id {
-        query = query.filter(loan_application::Column::OrganizationId.eq(org));
+        query = query.filter(C::OrganizationId.eq(org));
     }
-    let rows = query.limit(limit + 1).all(&state.db).await?;
-    let page = Page::from_rows(rows, limit, |a| a.id, |a| a)
-        .map_items(|items| views(&state.db, items))
+    match filter.assigned_to.as_deref().map(|a| parse_assignee(a, &caller)).transpose()? {
+        Some(Assignee::User(user)) => query = query.filter(C::AssignedTo.eq(user)),
+        Some(Assignee::Nobody) => query = query.filter(C::AssignedTo.is_null()),
+        None => {}
+    }
+    match filter.shortfall {
+        Some(true) => query = query.filter(C::ShortfallSince.is_not_null()),
+        Some(false) => query = query.filter(C::ShortfallSince.is_null()),
+        None => {}
+    }
+    if let Some(from) = filter.submitted_from {
+        query = query.filter(C::SubmittedAt.gte(county_day_start(from)));
+    }
+    if let Some(to) = filter.submitted_to {
+        query = query.filter(C::SubmittedAt.lt(county_day_start(to + chrono::Days::new(1))));
+    }
+    let viewer = Viewer::of(&caller, lang);
+    let page = match filter.sort.unwrap_or_default() {
+        ApplicationSort::Id => {
+            if let Some(after) = page.after::<Uuid>()? {
+                query = query.filter(C::Id.gt(after));
+            }
+            let rows = query.order_by_asc(C::Id).limit(limit + 1).all(&state.db).await?;
+            Page::from_rows(rows, limit, |a| a.id, |a| a)
+        }
+        ApplicationSort::SubmittedAt => {
+            // Keyset on (submitted_at, id): many applications share a second.
+            query = query.filter(C::SubmittedAt.is_not_null());
+            if let Some((at, id)) = page.after::<(DateTime<Utc>, Uuid)>()? {
+                query = query.filter(
+                    Condition::any()
+                        .add(C::SubmittedAt.gt(at))
+                        .add(Condition::all().add(C::SubmittedAt.eq(at)).add(C::Id.gt(id))),
+                );
+            }
+            let rows = query
+                .order_by_asc(C::SubmittedAt)
+                .order_by_asc(C::Id)
+                .limit(limit + 1)
+                .all(&state.db)
+                .await?;
+            Page::from_rows(rows, limit, |a| (a.submitted_at, a.id), |a| a)
+        }
+    };
+    let page = page
+        .map_items(|items| views(&state.db, viewer, items))
         .await?;
     Ok(web::Json(page))
 }
@@ -450,13 +778,14 @@ async fn get_application(
     state: web::Data<AppState>,
     caller: Authorized<ReadApplications>,
     id: web::Path<Uuid>,
+    lang: Lang,
 ) -> ApiResult<HttpResponse> {
     let found = find_visible(&state.db, &caller, *id).await?;
     let version = found.version;
     Ok(with_etag(
         StatusCode::OK,
         version,
-        &view(&state.db, found).await?,
+        &view(&state.db, Viewer::of(&caller, lang), found).await?,
     ))
 }
 
@@ -481,6 +810,7 @@ async fn update_application(
     id: web::Path<Uuid>,
     if_match: IfMatch,
     body: crate::extract::Json<DraftRequest>,
+    lang: Lang,
 ) -> ApiResult<HttpResponse> {
     let r = body.into_inner()?;
     let current = find_visible(&state.db, &caller, *id).await?;
@@ -490,6 +820,6 @@ async fn update_application(
     Ok(with_etag(
         StatusCode::OK,
         version,
-        &view(&state.db, updated).await?,
+        &view(&state.db, Viewer::of(&caller, lang), updated).await?,
     ))
 }

@@ -49,12 +49,20 @@ pub enum Action {
     QuoteLoans,
     /// Read applications (scoped: operators their own; bank staff those submitted to their bank).
     ReadApplications,
-    /// Create, edit, submit and withdraw applications for one's own organization.
+    /// Create, edit, submit, resubmit and withdraw applications for one's own organization.
     ApplyForLoans,
+    /// Claim, hand back, ask for information on and recommend applications of one's own bank.
+    ReviewApplications,
+    /// Approve recommended applications of one's own bank, up to one's approval limit.
+    ApproveApplications,
+    /// Reject applications of one's own bank (the assigned officer or an approver).
+    RejectApplications,
+    /// Disburse approved loans of one's own bank and record their repayments.
+    ServiceLoans,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 24] = [
         Action::UseOwnAccount,
         Action::ReadUsers,
         Action::ManageUsers,
@@ -75,6 +83,10 @@ impl Action {
         Action::QuoteLoans,
         Action::ReadApplications,
         Action::ApplyForLoans,
+        Action::ReviewApplications,
+        Action::ApproveApplications,
+        Action::RejectApplications,
+        Action::ServiceLoans,
     ];
 
     pub fn allowed_roles(self) -> &'static [Role] {
@@ -92,7 +104,9 @@ impl Action {
                 &[Admin, OrgOperator]
             }
             Action::ApplyForLoans => &[OrgOperator],
-            Action::ManageProducts => &[BankApprover],
+            Action::ManageProducts | Action::ApproveApplications => &[BankApprover],
+            Action::ReviewApplications => &[BankOfficer],
+            Action::RejectApplications | Action::ServiceLoans => &[BankOfficer, BankApprover],
             Action::AppraiseAssets => &[Admin, BankOfficer],
             Action::ManageUsers
             | Action::ManageRegions
@@ -146,6 +160,10 @@ permissions!(
     QuoteLoans,
     ReadApplications,
     ApplyForLoans,
+    ReviewApplications,
+    ApproveApplications,
+    RejectApplications,
+    ServiceLoans,
 );
 
 #[cfg(test)]
@@ -169,6 +187,10 @@ mod tests {
                             | Action::AppraiseAssets
                             | Action::ManageProducts
                             | Action::ApplyForLoans
+                            | Action::ReviewApplications
+                            | Action::ApproveApplications
+                            | Action::RejectApplications
+                            | Action::ServiceLoans
                     ),
                     "supervisor may only read: {action:?}"
                 );

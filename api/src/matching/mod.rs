@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub use rules::{AssetFacts, Evaluation, LoanRequest, ProductFacts, ReasonCode, evaluate, rank};
+pub use rules::{
+    AssetFacts, Evaluation, LoanRequest, ProductFacts, ReasonCode, evaluate, lendable_value, rank,
+};
 
 use crate::assets::current_values;
 use crate::auth::Authorized;

@@ -116,6 +116,27 @@ pub struct Evaluation {
     pub total_repayment: Money,
 }
 
+/// What collateral lends: Σ current value × the product's `max_ltv` for the asset's kind, over
+/// the assets with a valid valuation of a kind the product accepts, rounded down to the fen
+/// (lenders never round up). Matching's `max_loanable` and a loan's shortfall cover alike.
+pub fn lendable_value(
+    assets: impl IntoIterator<Item = (AssetKind, Option<Money>)>,
+    ltv: &[(AssetKind, Ratio)],
+) -> Money {
+    let mut loanable = Decimal::ZERO;
+    for (kind, value) in assets {
+        if let (Some(value), Some((_, ratio))) = (value, ltv.iter().find(|(k, _)| *k == kind)) {
+            loanable += value.to_decimal() * ratio.to_decimal();
+        }
+    }
+    Money::from_fen(
+        (loanable * Decimal::ONE_HUNDRED)
+            .trunc()
+            .to_i64()
+            .unwrap_or(i64::MAX),
+    )
+}
+
 /// Evaluates every rule of section 7 of the design for one product.
 pub fn evaluate(request: &LoanRequest, product: &ProductFacts) -> Evaluation {
     let mut reasons = Vec::new();
@@ -140,14 +161,8 @@ pub fn evaluate(request: &LoanRequest, product: &ProductFacts) -> Evaluation {
         .today
         .checked_add_months(Months::new(request.term_months.max(0) as u32))
         .unwrap_or(request.today);
-    let mut loanable = Decimal::ZERO;
     for asset in &request.assets {
-        let ltv = product
-            .ltv
-            .iter()
-            .find(|(kind, _)| *kind == asset.kind)
-            .map(|(_, r)| *r);
-        if ltv.is_none() {
+        if !product.ltv.iter().any(|(kind, _)| *kind == asset.kind) {
             reason(ReasonCode::CollateralKindNotAccepted, Some(asset.id));
         }
         if !asset.verified {
@@ -156,24 +171,16 @@ pub fn evaluate(request: &LoanRequest, product: &ProductFacts) -> Evaluation {
         if asset.encumbered {
             reason(ReasonCode::AssetEncumbered, Some(asset.id));
         }
-        match asset.current_value {
-            None => reason(ReasonCode::NoValidValuation, Some(asset.id)),
-            Some(value) => {
-                if let Some(ltv) = ltv {
-                    loanable += value.to_decimal() * ltv.to_decimal();
-                }
-            }
+        if asset.current_value.is_none() {
+            reason(ReasonCode::NoValidValuation, Some(asset.id));
         }
         if asset.right_end.is_some_and(|end| loan_end > end) {
             reason(ReasonCode::TermExceedsRight, Some(asset.id));
         }
     }
-    // Lenders round loanable value down, never up, to the fen.
-    let max_loanable = Money::from_fen(
-        (loanable * Decimal::ONE_HUNDRED)
-            .trunc()
-            .to_i64()
-            .unwrap_or(i64::MAX),
+    let max_loanable = lendable_value(
+        request.assets.iter().map(|a| (a.kind, a.current_value)),
+        &product.ltv,
     );
     if max_loanable < request.amount {
         reason(ReasonCode::InsufficientCollateral, None);
