@@ -71,12 +71,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// Fields that hold free text over several lines: tabs and line breaks are allowed there.
-const MULTI_LINE_FIELDS: [&str; 6] = [
+const MULTI_LINE_FIELDS: [&str; 7] = [
     "description",
     "note",
     "message",
     "opinion",
     "reason_text",
+    "text",
     "comment",
 ];
 

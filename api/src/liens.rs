@@ -137,3 +137,75 @@ pub async fn release_reserved(
         .await?
         .rows_affected)
 }
+
+/// Releases the application's reserved liens on these assets only (collateral dropped at a
+/// resubmission).
+pub async fn release_reserved_on(
+    txn: &impl ConnectionTrait,
+    application_id: Uuid,
+    asset_ids: &[Uuid],
+) -> Result<u64, ApiError> {
+    Ok(lien::Entity::update_many()
+        .col_expr(lien::Column::Status, Expr::value(LienStatus::Released))
+        .col_expr(lien::Column::UpdatedAt, Expr::value(db::now()))
+        .filter(lien::Column::ApplicationId.eq(application_id))
+        .filter(lien::Column::AssetId.is_in(asset_ids.iter().copied()))
+        .filter(lien::Column::Status.eq(LienStatus::Reserved))
+        .exec(txn)
+        .await?
+        .rows_affected)
+}
+
+/// At disbursement the mortgage is registered: the reserved liens become active.
+pub async fn activate(txn: &impl ConnectionTrait, application_id: Uuid) -> Result<u64, ApiError> {
+    Ok(lien::Entity::update_many()
+        .col_expr(lien::Column::Status, Expr::value(LienStatus::Active))
+        .col_expr(lien::Column::UpdatedAt, Expr::value(db::now()))
+        .filter(lien::Column::ApplicationId.eq(application_id))
+        .filter(lien::Column::Status.eq(LienStatus::Reserved))
+        .exec(txn)
+        .await?
+        .rows_affected)
+}
+
+/// At settlement the active liens are released.
+pub async fn release_active(
+    txn: &impl ConnectionTrait,
+    application_id: Uuid,
+) -> Result<u64, ApiError> {
+    Ok(lien::Entity::update_many()
+        .col_expr(lien::Column::Status, Expr::value(LienStatus::Released))
+        .col_expr(lien::Column::UpdatedAt, Expr::value(db::now()))
+        .filter(lien::Column::ApplicationId.eq(application_id))
+        .filter(lien::Column::Status.eq(LienStatus::Active))
+        .exec(txn)
+        .await?
+        .rows_affected)
+}
+
+/// The disbursed loans secured by the asset (its active lien's application).
+pub async fn securing(db: &impl ConnectionTrait, asset_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(lien::Entity::find()
+        .select_only()
+        .column(lien::Column::ApplicationId)
+        .filter(lien::Column::AssetId.eq(asset_id))
+        .filter(lien::Column::Status.eq(LienStatus::Active))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The application's liens, as (asset, status), for views and checks.
+pub async fn of_application(
+    db: &impl ConnectionTrait,
+    application_id: Uuid,
+) -> Result<Vec<(Uuid, LienStatus)>, ApiError> {
+    Ok(lien::Entity::find()
+        .select_only()
+        .column(lien::Column::AssetId)
+        .column(lien::Column::Status)
+        .filter(lien::Column::ApplicationId.eq(application_id))
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -4,6 +4,7 @@
 mod collateral;
 mod lifecycle;
 pub mod ops;
+pub mod review;
 
 pub use collateral::CollateralSummary;
 

@@ -271,7 +271,7 @@ fn field_of(code: ReasonCode, asset_id: Option<Uuid>, asset_ids: &[Uuid]) -> Str
 
 /// Everything a submission needs, checked again now: a product that matches, collateral,
 /// and a resolution document dated within the last 12 months.
-async fn check_submission(
+pub(super) async fn check_submission(
     db: &impl sea_orm::ConnectionTrait,
     application: &loan_application::Model,
     asset_ids: &[Uuid],
