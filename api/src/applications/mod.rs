@@ -5,6 +5,7 @@ mod collateral;
 mod lifecycle;
 pub mod ops;
 pub mod review;
+pub mod servicing;
 
 pub use collateral::CollateralSummary;
 

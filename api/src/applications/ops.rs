@@ -1,7 +1,12 @@
 //! The operations on an application: plain functions over a connection and an acting user,
-//! called by the HTTP handlers, the demo loader and background jobs alike. Each one checks,
+//! called by the HTTP handlers, the demo loader and background jobs alike. The village's own are
+//! here; the bank's review (`review.rs`) and the loan's servicing (`servicing.rs`) are
+//! re-exported, so that every operation on an application is `ops::<name>`. Each one checks,
 //! moves the state through `transition::move_application` (the lifecycle table, a conditional
 //! update, the audit event), and moves liens through `liens`, in one transaction.
+
+pub use super::review::{approve, claim, recommend, reject, release, request_info, resubmit};
+pub use super::servicing::{disburse, evaluate_shortfall, record_repayment, sweep_shortfalls};
 
 use chrono::Months;
 use entity::{

@@ -305,7 +305,8 @@ pub async fn verify(
     Ok(updated)
 }
 
-/// Adds an appraisal of an asset (the caller decided who may appraise it).
+/// Adds an appraisal of an asset (the caller decided who may appraise it), and re-evaluates
+/// the shortfall of the loans it secures.
 pub async fn add_valuation(
     db: &(impl ConnectionTrait + TransactionTrait),
     actor: &Caller,
@@ -358,6 +359,10 @@ pub async fn add_valuation(
         }),
     )
     .await?;
+    // A new value of a pledged asset may open or close a shortfall of the loans it secures.
+    for loan in crate::liens::securing(&txn, asset.id).await? {
+        crate::applications::ops::evaluate_shortfall(&txn, Some(actor.id()), loan).await?;
+    }
     txn.commit().await?;
     Ok(model)
 }
