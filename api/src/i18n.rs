@@ -208,10 +208,7 @@ pub fn field_message(code: &str, lang: Lang) -> &'static str {
         ),
         "before_disbursement" => ("Before the loan was disbursed", "早于放款日期"),
         "before_approval" => ("Before the loan was approved", "早于审批日期"),
-        "before_previous_repayment" => (
-            "Before the previous repayment",
-            "早于上一笔还款日期",
-        ),
+        "before_previous_repayment" => ("Before the previous repayment", "早于上一笔还款日期"),
         "control_characters" => (
             "Control characters are not allowed here",
             "此处不允许包含控制字符",

@@ -35,8 +35,8 @@ pub mod user;
 
 pub use enums::{
     ApplicationStatus, AssetKind, DocumentKind, EquityKind, HolderType, LienStatus, LoanPurpose,
-    OrganizationStatus, ProductStatus, RegionLevel, RejectReason, RepaymentMethod, Role, UserStatus,
-    ValuationMethod, Verification,
+    OrganizationStatus, ProductStatus, RegionLevel, RejectReason, RepaymentMethod, Role,
+    UserStatus, ValuationMethod, Verification,
 };
 pub use fixed::{Percentage, Quantity, Rate, Ratio};
 pub use lifecycle::{ApplicationAction, ProductAction};

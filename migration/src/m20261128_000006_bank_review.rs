@@ -207,8 +207,10 @@ impl MigrationTrait for Migration {
             "shortfall_since",
             "settled_at",
         ] {
-            db.execute_unprepared(&format!("ALTER TABLE loan_applications DROP COLUMN {column}"))
-                .await?;
+            db.execute_unprepared(&format!(
+                "ALTER TABLE loan_applications DROP COLUMN {column}"
+            ))
+            .await?;
         }
         Ok(())
     }

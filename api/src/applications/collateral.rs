@@ -34,9 +34,7 @@ pub async fn summaries(
         .select_only()
         .column(application_asset::Column::ApplicationId)
         .column(application_asset::Column::AssetId)
-        .filter(
-            application_asset::Column::ApplicationId.is_in(applications.iter().map(|a| a.id)),
-        )
+        .filter(application_asset::Column::ApplicationId.is_in(applications.iter().map(|a| a.id)))
         .into_tuple()
         .all(db)
         .await?;

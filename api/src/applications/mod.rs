@@ -1,6 +1,7 @@
 //! Loan applications: drafts by the village operator, submission with lien reservation,
 //! withdrawal; bank staff see the applications submitted to their bank.
 
+mod actions;
 mod collateral;
 mod lifecycle;
 pub mod ops;
@@ -48,7 +49,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(update_application)
         .service(lifecycle::submit)
         .service(lifecycle::withdraw)
-        .service(lifecycle::matches);
+        .service(lifecycle::matches)
+        .service(actions::claim)
+        .service(actions::release)
+        .service(actions::request_info)
+        .service(actions::resubmit)
+        .service(actions::recommend)
+        .service(actions::approve)
+        .service(actions::reject)
+        .service(actions::disburse)
+        .service(actions::record_repayment)
+        .service(actions::list_repayments)
+        .service(actions::schedule);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -280,16 +292,19 @@ pub async fn views(
                     a.recommended_term,
                     a.recommended_method,
                 ) {
-                    (Some(amount), Some(annual_rate), Some(term_months), Some(repayment_method)) => {
-                        Some(RecommendationView {
-                            amount,
-                            annual_rate,
-                            term_months,
-                            repayment_method,
-                            opinion: inside(a.recommendation_opinion.clone()),
-                            by: staff_of(a.recommended_by),
-                        })
-                    }
+                    (
+                        Some(amount),
+                        Some(annual_rate),
+                        Some(term_months),
+                        Some(repayment_method),
+                    ) => Some(RecommendationView {
+                        amount,
+                        annual_rate,
+                        term_months,
+                        repayment_method,
+                        opinion: inside(a.recommendation_opinion.clone()),
+                        by: staff_of(a.recommended_by),
+                    }),
                     _ => None,
                 },
                 approval: a.approved_amount.map(|amount| ApprovalView {
@@ -715,7 +730,12 @@ async fn list_applications(
     if let Some(org) = filter.organization_id {
         query = query.filter(C::OrganizationId.eq(org));
     }
-    match filter.assigned_to.as_deref().map(|a| parse_assignee(a, &caller)).transpose()? {
+    match filter
+        .assigned_to
+        .as_deref()
+        .map(|a| parse_assignee(a, &caller))
+        .transpose()?
+    {
         Some(Assignee::User(user)) => query = query.filter(C::AssignedTo.eq(user)),
         Some(Assignee::Nobody) => query = query.filter(C::AssignedTo.is_null()),
         None => {}
@@ -737,7 +757,11 @@ async fn list_applications(
             if let Some(after) = page.after::<Uuid>()? {
                 query = query.filter(C::Id.gt(after));
             }
-            let rows = query.order_by_asc(C::Id).limit(limit + 1).all(&state.db).await?;
+            let rows = query
+                .order_by_asc(C::Id)
+                .limit(limit + 1)
+                .all(&state.db)
+                .await?;
             Page::from_rows(rows, limit, |a| a.id, |a| a)
         }
         ApplicationSort::SubmittedAt => {
@@ -745,9 +769,11 @@ async fn list_applications(
             query = query.filter(C::SubmittedAt.is_not_null());
             if let Some((at, id)) = page.after::<(DateTime<Utc>, Uuid)>()? {
                 query = query.filter(
-                    Condition::any()
-                        .add(C::SubmittedAt.gt(at))
-                        .add(Condition::all().add(C::SubmittedAt.eq(at)).add(C::Id.gt(id))),
+                    Condition::any().add(C::SubmittedAt.gt(at)).add(
+                        Condition::all()
+                            .add(C::SubmittedAt.eq(at))
+                            .add(C::Id.gt(id)),
+                    ),
                 );
             }
             let rows = query

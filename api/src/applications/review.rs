@@ -7,8 +7,8 @@
 use std::collections::HashSet;
 
 use entity::{
-    ApplicationAction, LoanPurpose, Money, Rate, RejectReason,
-    RepaymentMethod, Role, asset, loan_application, loan_product,
+    ApplicationAction, LoanPurpose, Money, Rate, RejectReason, RepaymentMethod, Role, asset,
+    loan_application, loan_product,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -105,7 +105,12 @@ pub async fn release(
         actor,
         &current,
         ApplicationAction::Release,
-        |u| u.col_expr(loan_application::Column::AssignedTo, Expr::value(None::<Uuid>)),
+        |u| {
+            u.col_expr(
+                loan_application::Column::AssignedTo,
+                Expr::value(None::<Uuid>),
+            )
+        },
         serde_json::json!({"released_by": actor.id()}),
     )
     .await
@@ -132,7 +137,12 @@ pub async fn request_info(
         actor,
         &current,
         ApplicationAction::RequestInfo,
-        |u| u.col_expr(loan_application::Column::InfoRequest, Expr::value(message.clone())),
+        |u| {
+            u.col_expr(
+                loan_application::Column::InfoRequest,
+                Expr::value(message.clone()),
+            )
+        },
         serde_json::json!({"message": message}),
     )
     .await
@@ -217,7 +227,10 @@ pub async fn resubmit(
                     loan_application::Column::TermMonths,
                     Expr::value(draft.term_months),
                 )
-                .col_expr(loan_application::Column::Purpose, Expr::value(draft.purpose))
+                .col_expr(
+                    loan_application::Column::Purpose,
+                    Expr::value(draft.purpose),
+                )
                 .col_expr(
                     loan_application::Column::InfoRequest,
                     Expr::value(None::<String>),
@@ -290,7 +303,10 @@ pub async fn recommend(
         } else {
             Err("out_of_product_range")
         },
-        repayment_method = if product.repayment_methods.contains(&request.repayment_method) {
+        repayment_method = if product
+            .repayment_methods
+            .contains(&request.repayment_method)
+        {
             Ok(request.repayment_method)
         } else {
             Err("method_not_offered")
@@ -304,24 +320,27 @@ pub async fn recommend(
         &current,
         ApplicationAction::Recommend,
         |u| {
-            u.col_expr(loan_application::Column::RecommendedBy, Expr::value(officer))
-                .col_expr(
-                    loan_application::Column::RecommendedAmount,
-                    Expr::value(amount),
-                )
-                .col_expr(loan_application::Column::RecommendedRate, Expr::value(rate))
-                .col_expr(
-                    loan_application::Column::RecommendedTerm,
-                    Expr::value(term_months),
-                )
-                .col_expr(
-                    loan_application::Column::RecommendedMethod,
-                    Expr::value(repayment_method),
-                )
-                .col_expr(
-                    loan_application::Column::RecommendationOpinion,
-                    Expr::value(opinion.clone()),
-                )
+            u.col_expr(
+                loan_application::Column::RecommendedBy,
+                Expr::value(officer),
+            )
+            .col_expr(
+                loan_application::Column::RecommendedAmount,
+                Expr::value(amount),
+            )
+            .col_expr(loan_application::Column::RecommendedRate, Expr::value(rate))
+            .col_expr(
+                loan_application::Column::RecommendedTerm,
+                Expr::value(term_months),
+            )
+            .col_expr(
+                loan_application::Column::RecommendedMethod,
+                Expr::value(repayment_method),
+            )
+            .col_expr(
+                loan_application::Column::RecommendationOpinion,
+                Expr::value(opinion.clone()),
+            )
         },
         serde_json::json!({
             "amount": amount, "rate": rate, "term_months": term_months,
@@ -371,7 +390,10 @@ pub async fn approve(
         ApplicationAction::Approve,
         |u| {
             u.col_expr(loan_application::Column::ApprovedBy, Expr::value(approver))
-                .col_expr(loan_application::Column::ApprovedAmount, Expr::value(amount))
+                .col_expr(
+                    loan_application::Column::ApprovedAmount,
+                    Expr::value(amount),
+                )
                 .col_expr(
                     loan_application::Column::ApprovalOpinion,
                     Expr::value(opinion.clone()),
@@ -411,7 +433,10 @@ pub async fn reject(
         ApplicationAction::Reject,
         |u| {
             u.col_expr(loan_application::Column::RejectReason, Expr::value(reason))
-                .col_expr(loan_application::Column::RejectText, Expr::value(text.clone()))
+                .col_expr(
+                    loan_application::Column::RejectText,
+                    Expr::value(text.clone()),
+                )
                 .col_expr(loan_application::Column::DecidedAt, Expr::value(db::now()))
         },
         serde_json::json!({"reason_code": reason, "text": text}),

@@ -45,7 +45,11 @@ pub async fn disburse(
     current: loan_application::Model,
     request: DisburseRequest,
 ) -> Result<loan_application::Model, ApiError> {
-    if current.status.may_move(ApplicationAction::Disburse).is_none() {
+    if current
+        .status
+        .may_move(ApplicationAction::Disburse)
+        .is_none()
+    {
         return Err(ApiError::InvalidState(current.status.as_str()));
     }
     let approved = current.approved_amount.unwrap_or(Money::ZERO);
@@ -95,7 +99,10 @@ pub async fn disburse(
                 loan_application::Column::LienRegistrationNo,
                 Expr::value(registration.clone()),
             )
-            .col_expr(loan_application::Column::DisbursedAmount, Expr::value(amount))
+            .col_expr(
+                loan_application::Column::DisbursedAmount,
+                Expr::value(amount),
+            )
             .col_expr(loan_application::Column::DisbursedOn, Expr::value(date))
             .col_expr(
                 loan_application::Column::OutstandingPrincipal,
@@ -263,10 +270,11 @@ pub async fn record_repayment(
         )));
     };
     let periods = periods_of(&txn, loan.id).await?;
-    let allocation = allocate(&periods, date, amount.fen(), rate, method)
-        .map_err(|over| ApiError::Overpayment {
+    let allocation = allocate(&periods, date, amount.fen(), rate, method).map_err(|over| {
+        ApiError::Overpayment {
             outstanding: over.owed,
-        })?;
+        }
+    })?;
     store_schedule(&txn, loan.id, allocation.periods.iter().cloned()).await?;
     let outstanding = Money::from_fen(allocation.outstanding_principal());
     loan_application::Entity::update_many()
