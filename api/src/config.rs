@@ -59,6 +59,10 @@ pub struct Settings {
     /// Seconds a client has to send a request body (and an upload), else 408.
     #[serde(default = "defaults::body_timeout")]
     pub body_timeout_secs: u64,
+    /// Seconds between two re-evaluations of every disbursed loan's shortfall (valuations
+    /// expire with the date).
+    #[serde(default = "defaults::shortfall_sweep")]
+    pub shortfall_sweep_secs: u64,
 }
 
 /// The built-in defaults, one place for `Settings::default` and for keys left unset.
@@ -82,6 +86,10 @@ pub(crate) mod defaults {
     pub fn body_timeout() -> u64 {
         60
     }
+
+    pub fn shortfall_sweep() -> u64 {
+        3600
+    }
 }
 
 impl Default for Settings {
@@ -101,6 +109,7 @@ impl Default for Settings {
             login_rate_per_address: defaults::login_rate(),
             refresh_rate_per_address: defaults::refresh_rate(),
             body_timeout_secs: defaults::body_timeout(),
+            shortfall_sweep_secs: defaults::shortfall_sweep(),
         }
     }
 }
@@ -191,6 +200,9 @@ impl Settings {
         }
         if !(1..=3600).contains(&self.body_timeout_secs) {
             anyhow::bail!("APP_BODY_TIMEOUT_SECS must be between 1 and 3600");
+        }
+        if !(1..=86_400).contains(&self.shortfall_sweep_secs) {
+            anyhow::bail!("APP_SHORTFALL_SWEEP_SECS must be between 1 and 86400");
         }
         Ok(self)
     }

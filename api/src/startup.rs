@@ -75,7 +75,7 @@ pub struct Application {
     port: u16,
     server: Server,
     metrics_server: Option<Server>,
-    sweeper: tokio::task::JoinHandle<()>,
+    sweepers: [tokio::task::JoinHandle<()>; 2],
 }
 
 impl Application {
@@ -160,12 +160,18 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        let sweeper = tokio::spawn(sweep_throttles(db));
+        let sweepers = [
+            tokio::spawn(sweep_throttles(db.clone())),
+            tokio::spawn(sweep_shortfalls(
+                db,
+                Duration::from_secs(settings.shortfall_sweep_secs),
+            )),
+        ];
         Ok(Application {
             port,
             server,
             metrics_server,
-            sweeper,
+            sweepers,
         })
     }
 
@@ -187,7 +193,9 @@ impl Application {
         if let Some(handle) = metrics_handle {
             handle.stop(true).await;
         }
-        self.sweeper.abort();
+        for sweeper in &self.sweepers {
+            sweeper.abort();
+        }
         result
     }
 }
@@ -228,6 +236,19 @@ async fn sweep_throttles(db: DatabaseConnection) {
         every.tick().await;
         if let Err(err) = throttle::sweep(&db, chrono::Duration::hours(1)).await {
             tracing::warn!(error = %err, "sweeping sign-in counters failed");
+        }
+    }
+}
+
+/// Valuations expire with the date, not with a write: every disbursed loan's shortfall is
+/// re-evaluated now and then. Every instance may do it: a flag changes once.
+async fn sweep_shortfalls(db: DatabaseConnection, period: Duration) {
+    let mut every = tokio::time::interval(period);
+    loop {
+        every.tick().await;
+        match crate::applications::ops::sweep_shortfalls(&db).await {
+            Ok(checked) => tracing::debug!(checked, "shortfalls re-evaluated"),
+            Err(err) => tracing::warn!(error = %err, "re-evaluating shortfalls failed"),
         }
     }
 }
