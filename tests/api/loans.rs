@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const PDF: &[u8] = b"%PDF-1.7\nassembly resolution\n%%EOF";
+pub(crate) const PDF: &[u8] = b"%PDF-1.7\nassembly resolution\n%%EOF";
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     (chrono::Utc::now() + Duration::hours(8)).date_naive()
 }
 
-fn product_body(name: &str, rate: &str, ltv: &str) -> Value {
+pub(crate) fn product_body(name: &str, rate: &str, ltv: &str) -> Value {
     json!({
         "name": name,
         "collateral": [{"kind": "land_management_right", "max_ltv": ltv}],
@@ -30,15 +30,15 @@ fn product_body(name: &str, rate: &str, ltv: &str) -> Value {
 
 /// What a loan test needs: an approver's active product at the fixture bank, and a verified,
 /// valued land right of the fixture organization with an assembly resolution uploaded.
-struct Loan {
-    operator: String,
-    admin: String,
-    product: String,
-    asset: String,
-    resolution: String,
+pub(crate) struct Loan {
+    pub operator: String,
+    pub admin: String,
+    pub product: String,
+    pub asset: String,
+    pub resolution: String,
 }
 
-async fn active_product(app: &TestApp, approver: &str, body: &Value) -> String {
+pub(crate) async fn active_product(app: &TestApp, approver: &str, body: &Value) -> String {
     let created = app
         .post("/api/v1/products")
         .bearer(approver)
@@ -58,7 +58,7 @@ async fn active_product(app: &TestApp, approver: &str, body: &Value) -> String {
     id
 }
 
-async fn valued_land(app: &TestApp, admin: &str, value: &str) -> String {
+pub(crate) async fn valued_land(app: &TestApp, admin: &str, value: &str) -> String {
     let asset = app
         .post("/api/v1/assets")
         .bearer(admin)
@@ -90,7 +90,7 @@ async fn valued_land(app: &TestApp, admin: &str, value: &str) -> String {
     id
 }
 
-async fn setup(app: &TestApp) -> Loan {
+pub(crate) async fn setup(app: &TestApp) -> Loan {
     let admin = app.admin_token().await;
     let operator = app.token_for("org_operator").await;
     let approver = app.token_for("bank_approver").await;
@@ -124,7 +124,7 @@ async fn setup(app: &TestApp) -> Loan {
     }
 }
 
-fn draft(loan: &Loan, amount: &str) -> Value {
+pub(crate) fn draft(loan: &Loan, amount: &str) -> Value {
     json!({
         "amount": amount, "term_months": 36, "purpose": "planting", "repayment_method": "annuity",
         "asset_ids": [loan.asset], "product_id": loan.product,
@@ -133,7 +133,7 @@ fn draft(loan: &Loan, amount: &str) -> Value {
     })
 }
 
-async fn open_liens(app: &TestApp) -> u64 {
+pub(crate) async fn open_liens(app: &TestApp) -> u64 {
     lien::Entity::find()
         .filter(lien::Column::Status.is_in([LienStatus::Reserved, LienStatus::Active]))
         .count(&app.db)

@@ -21,5 +21,6 @@ mod openapi;
 mod organizations;
 mod permissions;
 mod regions;
+mod review;
 mod stats;
 mod users;

@@ -42,6 +42,8 @@ fn matrix(ids: &Ids) -> Vec<Row> {
     const OPERATORS: &[&str] = &["org_operator"];
     const APPROVERS: &[&str] = &["bank_approver"];
     const APPRAISERS: &[&str] = &["admin", "bank_officer"];
+    const OFFICERS: &[&str] = &["bank_officer"];
+    const BANK_STAFF: &[&str] = &["bank_officer", "bank_approver"];
     let Ids {
         user,
         org,
@@ -435,6 +437,83 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             None,
             OPERATORS,
         ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/resubmit"),
+            "",
+            invalid.clone(),
+            OPERATORS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/claim"),
+            "",
+            None,
+            OFFICERS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/release"),
+            "",
+            None,
+            OFFICERS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/request-info"),
+            "",
+            invalid.clone(),
+            OFFICERS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/recommend"),
+            "",
+            invalid.clone(),
+            OFFICERS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/approve"),
+            "",
+            invalid.clone(),
+            APPROVERS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/reject"),
+            "",
+            invalid.clone(),
+            BANK_STAFF,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/disburse"),
+            "",
+            invalid.clone(),
+            BANK_STAFF,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{application}/repayments"),
+            "",
+            invalid.clone(),
+            BANK_STAFF,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/applications/{application}/repayments"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/applications/{application}/schedule"),
+            "",
+            None,
+            EVERYONE,
+        ),
     ]
 }
 
@@ -547,7 +626,8 @@ fn the_code_matrix_agrees_with_this_table() {
     let readers = &[Role::Admin, Role::Supervisor];
     let admin = &[Role::Admin];
     let editors = &[Role::Admin, Role::OrgOperator];
-    let expected: [(Action, &[Role]); 20] = [
+    let bank_staff = &[Role::BankOfficer, Role::BankApprover];
+    let expected: [(Action, &[Role]); 24] = [
         (Action::UseOwnAccount, everyone),
         (Action::ReadUsers, readers),
         (Action::ManageUsers, admin),
@@ -568,6 +648,10 @@ fn the_code_matrix_agrees_with_this_table() {
         (Action::QuoteLoans, editors),
         (Action::ReadApplications, everyone),
         (Action::ApplyForLoans, &[Role::OrgOperator]),
+        (Action::ReviewApplications, &[Role::BankOfficer]),
+        (Action::ApproveApplications, &[Role::BankApprover]),
+        (Action::RejectApplications, bank_staff),
+        (Action::ServiceLoans, bank_staff),
     ];
     for (action, roles) in expected {
         for role in Role::ALL {

@@ -401,7 +401,7 @@ pub async fn sweep_shortfalls(db: &DatabaseConnection) -> Result<u64, ApiError> 
             return Ok(checked);
         };
         for id in ids {
-            let txn = db.begin().await?;
+            let txn = db::begin_writing(db).await?;
             evaluate_shortfall(&txn, None, id).await?;
             txn.commit().await?;
             checked += 1;
