@@ -207,7 +207,6 @@ pub fn field_message(code: &str, lang: Lang) -> &'static str {
             "超出贷款产品允许的范围",
         ),
         "before_disbursement" => ("Before the loan was disbursed", "早于放款日期"),
-        "before_approval" => ("Before the loan was approved", "早于审批日期"),
         "before_previous_repayment" => ("Before the previous repayment", "早于上一笔还款日期"),
         "control_characters" => (
             "Control characters are not allowed here",

@@ -246,44 +246,95 @@ async fn the_demo_banks_offer_products_and_villages_have_applications() {
         active.assert_status(200)["items"].as_array().unwrap().len(),
         5
     );
-    let drafts = app
-        .get("/api/v1/applications?status=draft")
+    // Every state of the lifecycle, each reached through the operations.
+    let mut by_status = std::collections::BTreeMap::new();
+    let all = app
+        .get("/api/v1/applications?limit=100")
         .bearer(&admin)
         .send()
         .await;
-    assert_eq!(drafts.body["items"].as_array().unwrap().len(), 2);
-    let submitted = app
-        .get("/api/v1/applications?status=submitted")
-        .bearer(&admin)
-        .send()
-        .await;
-    assert_eq!(submitted.body["items"].as_array().unwrap().len(), 2);
+    for item in all.assert_status(200)["items"].as_array().unwrap() {
+        *by_status
+            .entry(item["status"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    let expected: std::collections::BTreeMap<String, i32> = [
+        ("approved", 1),
+        ("disbursed", 2),
+        ("draft", 1),
+        ("info_requested", 1),
+        ("recommended", 1),
+        ("rejected", 1),
+        ("settled", 1),
+        ("submitted", 1),
+        ("under_review", 1),
+        ("withdrawn", 1),
+    ]
+    .into_iter()
+    .map(|(s, n)| (s.to_owned(), n))
+    .collect();
+    assert_eq!(by_status, expected);
 
-    // The rural commercial bank's officer has both submitted applications in the queue and can
-    // read the pledged assets and their resolutions.
+    // The rural commercial bank's officer: 北庄 under review with him, and the queue.
     let officer = app.sign_in("13800138020", api::demo::DEMO_PASSWORD).await;
-    let queue = app
-        .get("/api/v1/applications")
-        .bearer(&token_of(&officer))
+    let officer = token_of(&officer);
+    let mine = app
+        .get("/api/v1/applications?assigned_to=me&status=under_review")
+        .bearer(&officer)
         .send()
         .await;
-    let queue = queue.body["items"].as_array().unwrap().clone();
-    assert_eq!(queue.len(), 2);
-    let asset = queue[0]["asset_ids"][0].as_str().unwrap();
+    let mine = mine.assert_status(200)["items"].as_array().unwrap().clone();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["organization_name"], "北庄村股份经济合作社");
+    let asset = mine[0]["asset_ids"][0].as_str().unwrap();
     let pledged = app
         .get(&format!("/api/v1/assets/{asset}"))
-        .bearer(&token_of(&officer))
+        .bearer(&officer)
         .send()
         .await;
     assert_eq!(pledged.assert_status(200)["encumbered"], true);
-    let document = queue[0]["resolution_document_id"].as_str().unwrap();
+    let document = mine[0]["resolution_document_id"].as_str().unwrap();
     let pdf = app
         .get(&format!("/api/v1/documents/{document}/content"))
-        .bearer(&token_of(&officer))
+        .bearer(&officer)
         .send()
         .await;
     assert_eq!(pdf.status, 200);
     assert!(pdf.bytes.starts_with(b"%PDF-"));
+
+    // 郭家庄's greenhouse loan: two periods repaid, the third overdue.
+    let disbursed = app
+        .get("/api/v1/applications?status=disbursed&shortfall=false")
+        .bearer(&officer)
+        .send()
+        .await;
+    let greenhouse = disbursed.body["items"].as_array().unwrap()[0].clone();
+    assert_eq!(greenhouse["product_name"], "设施农业抵押贷款");
+    let schedule = app
+        .get(&format!(
+            "/api/v1/applications/{}/schedule",
+            greenhouse["id"].as_str().unwrap()
+        ))
+        .bearer(&officer)
+        .send()
+        .await;
+    let statuses: Vec<&str> = schedule.assert_status(200)["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["paid", "paid", "overdue"]);
+    // One loan is short of cover after the bank's lower re-appraisal.
+    let short = app
+        .get("/api/v1/applications?shortfall=true")
+        .bearer(&officer)
+        .send()
+        .await;
+    assert_eq!(short.body["items"].as_array().unwrap().len(), 1);
+    assert!(short.body["items"][0]["shortfall"]["since"].is_string());
+    let queue = mine;
 
     // 北庄's operator quotes its chives land against every active product.
     let operator = app.sign_in("13800138010", api::demo::DEMO_PASSWORD).await;

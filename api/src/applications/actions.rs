@@ -369,7 +369,7 @@ pub async fn reject(
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_state` (with `current_state`) or `lien_registration_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`above_approved`, `in_future`, `before_approval`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`above_approved`, `in_future`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/applications/{id}/disburse")]

@@ -6,7 +6,9 @@
 //! update, the audit event), and moves liens through `liens`, in one transaction.
 
 pub use super::review::{approve, claim, recommend, reject, release, request_info, resubmit};
-pub use super::servicing::{disburse, evaluate_shortfall, record_repayment, sweep_shortfalls};
+pub use super::servicing::{
+    disburse, evaluate_shortfall, periods_of, record_repayment, sweep_shortfalls,
+};
 
 use chrono::Months;
 use entity::{

@@ -33,7 +33,7 @@ pub struct DisburseRequest {
     pub lien_registration_no: String,
     /// At most the approved amount.
     pub amount: Money,
-    /// The day the money was paid out: not in the future, not before the approval.
+    /// The day the money was paid out (the contract's date): not in the future.
     pub date: NaiveDate,
 }
 
@@ -53,9 +53,6 @@ pub async fn disburse(
         return Err(ApiError::InvalidState(current.status.as_str()));
     }
     let approved = current.approved_amount.unwrap_or(Money::ZERO);
-    let decided = current
-        .decided_at
-        .map(|at| (at + chrono::TimeDelta::hours(8)).date_naive());
     let (contract_no, registration, amount, date) = validate!(
         contract_no = parse_name(&request.contract_no, 64),
         lien_registration_no = parse_name(&request.lien_registration_no, 64),
@@ -64,10 +61,10 @@ pub async fn disburse(
             a if a > approved => Err("above_approved"),
             a => Ok(a),
         },
+        // The contract's date: a loan entered after the fact may predate its approval's
+        // record here, never today.
         date = if request.date > db::today() {
             Err("in_future")
-        } else if decided.is_some_and(|d| request.date < d) {
-            Err("before_approval")
         } else {
             Ok(request.date)
         },

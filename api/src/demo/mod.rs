@@ -219,7 +219,8 @@ pub async fn load(
     summary.assets = assets::load(&txn, &villages, &ids, &admin).await?.assets;
     let (products, product_ids) = loans::products(&txn, &bank_ids, &admin).await?;
     summary.products = products;
-    summary.applications = loans::applications(&txn, store, &product_ids, &admin).await?;
+    summary.applications =
+        loans::applications(&txn, store, &villages, &product_ids, &admin).await?;
     txn.commit().await?;
     Ok(summary)
 }
