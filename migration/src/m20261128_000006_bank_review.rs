@@ -71,6 +71,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         db.execute_unprepared(
+            "CREATE INDEX idx_loan_applications_assignee_status \
+             ON loan_applications (assigned_to, status, submitted_at, id)",
+        )
+        .await?;
+        db.execute_unprepared(
             "CREATE INDEX idx_loan_applications_shortfall \
              ON loan_applications (bank_id, submitted_at, id) WHERE shortfall_since IS NOT NULL",
         )
@@ -178,6 +183,7 @@ impl MigrationTrait for Migration {
             "idx_loan_applications_queue",
             "idx_loan_applications_queue_status",
             "idx_loan_applications_assignee",
+            "idx_loan_applications_assignee_status",
             "idx_loan_applications_shortfall",
             "idx_loan_applications_disbursed",
         ] {

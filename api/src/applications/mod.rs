@@ -765,15 +765,14 @@ async fn list_applications(
             Page::from_rows(rows, limit, |a| a.id, |a| a)
         }
         ApplicationSort::SubmittedAt => {
-            // Keyset on (submitted_at, id): many applications share a second.
+            // Keyset on (submitted_at, id): many applications share a second. The redundant
+            // `submitted_at >= at` lets the index seek to the page instead of filtering up to it.
             query = query.filter(C::SubmittedAt.is_not_null());
             if let Some((at, id)) = page.after::<(DateTime<Utc>, Uuid)>()? {
-                query = query.filter(
-                    Condition::any().add(C::SubmittedAt.gt(at)).add(
-                        Condition::all()
-                            .add(C::SubmittedAt.eq(at))
-                            .add(C::Id.gt(id)),
-                    ),
+                query = query.filter(C::SubmittedAt.gte(at)).filter(
+                    Condition::any()
+                        .add(C::SubmittedAt.gt(at))
+                        .add(C::Id.gt(id)),
                 );
             }
             let rows = query
