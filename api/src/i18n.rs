@@ -380,6 +380,23 @@ pub fn field_message(code: &str, lang: Lang) -> &'static str {
     lang.pick(en, zh)
 }
 
+/// A rejection reason as shown to people.
+pub fn reject_reason(reason: entity::RejectReason, lang: Lang) -> &'static str {
+    use entity::RejectReason as R;
+    let (en, zh) = match reason {
+        R::InsufficientCollateral => ("Insufficient collateral", "抵押物价值不足"),
+        R::CollateralTitleDefect => ("Defect in the collateral's title", "抵押物权属存在瑕疵"),
+        R::RepaymentCapacity => ("Insufficient repayment capacity", "还款能力不足"),
+        R::IncompleteInformation => ("Incomplete information", "资料不完整"),
+        R::Policy => ("Bank policy", "银行政策原因"),
+        R::Other => ("Other", "其他"),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,22 +414,5 @@ mod tests {
         );
         assert_eq!(Lang::from_accept_language("fr"), Lang::En);
         assert_eq!(Lang::from_accept_language(""), Lang::En);
-    }
-}
-
-/// A rejection reason as shown to people.
-pub fn reject_reason(reason: entity::RejectReason, lang: Lang) -> &'static str {
-    use entity::RejectReason as R;
-    let (en, zh) = match reason {
-        R::InsufficientCollateral => ("Insufficient collateral", "抵押物价值不足"),
-        R::CollateralTitleDefect => ("Defect in the collateral's title", "抵押物权属存在瑕疵"),
-        R::RepaymentCapacity => ("Insufficient repayment capacity", "还款能力不足"),
-        R::IncompleteInformation => ("Incomplete information", "资料不完整"),
-        R::Policy => ("Bank policy", "银行政策原因"),
-        R::Other => ("Other", "其他"),
-    };
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
     }
 }
