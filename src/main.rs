@@ -33,6 +33,18 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) to stdout.
     Openapi,
+    /// The audit record.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify every audit chain and seal with database access only; prints the report (JSON)
+    /// and fails when anything is broken.
+    Verify,
 }
 
 #[tokio::main]
@@ -75,6 +87,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => {
             let db = prepare(&settings).await?;
             load_demo(&db, &settings).await?;
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = db::connect(settings.database_url().expose_secret()).await?;
+            let report = api::audit::chain::verify(&db).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.ok {
+                anyhow::bail!("the audit record does not verify");
+            }
         }
         Command::Openapi => {}
     }

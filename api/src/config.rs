@@ -63,6 +63,9 @@ pub struct Settings {
     /// expire with the date).
     #[serde(default = "defaults::shortfall_sweep")]
     pub shortfall_sweep_secs: u64,
+    /// Seconds between two seals of the audit chains.
+    #[serde(default = "defaults::audit_seal")]
+    pub audit_seal_secs: u64,
 }
 
 /// The built-in defaults, one place for `Settings::default` and for keys left unset.
@@ -90,6 +93,10 @@ pub(crate) mod defaults {
     pub fn shortfall_sweep() -> u64 {
         3600
     }
+
+    pub fn audit_seal() -> u64 {
+        3600
+    }
 }
 
 impl Default for Settings {
@@ -110,6 +117,7 @@ impl Default for Settings {
             refresh_rate_per_address: defaults::refresh_rate(),
             body_timeout_secs: defaults::body_timeout(),
             shortfall_sweep_secs: defaults::shortfall_sweep(),
+            audit_seal_secs: defaults::audit_seal(),
         }
     }
 }
@@ -203,6 +211,9 @@ impl Settings {
         }
         if !(1..=86_400).contains(&self.shortfall_sweep_secs) {
             anyhow::bail!("APP_SHORTFALL_SWEEP_SECS must be between 1 and 86400");
+        }
+        if !(1..=86_400).contains(&self.audit_seal_secs) {
+            anyhow::bail!("APP_AUDIT_SEAL_SECS must be between 1 and 86400");
         }
         Ok(self)
     }

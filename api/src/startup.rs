@@ -28,7 +28,7 @@ use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::throttle::{self, Limit};
 use crate::{
-    applications, assets, auth, banks, bootstrap, db, equity, health, matching, middleware,
+    applications, assets, audit, auth, banks, bootstrap, db, equity, health, matching, middleware,
     organizations, products, regions, stats, storage, users,
 };
 
@@ -47,7 +47,8 @@ fn configure_routes(cfg: &mut ServiceConfig) {
             .configure(equity::routes)
             .configure(products::routes)
             .configure(matching::routes)
-            .configure(applications::routes),
+            .configure(applications::routes)
+            .configure(audit::routes::routes),
     )
     .configure(health::routes);
 }
@@ -75,7 +76,7 @@ pub struct Application {
     port: u16,
     server: Server,
     metrics_server: Option<Server>,
-    sweepers: [tokio::task::JoinHandle<()>; 2],
+    sweepers: [tokio::task::JoinHandle<()>; 3],
 }
 
 impl Application {
@@ -163,8 +164,12 @@ impl Application {
         let sweepers = [
             tokio::spawn(sweep_throttles(db.clone())),
             tokio::spawn(sweep_shortfalls(
-                db,
+                db.clone(),
                 Duration::from_secs(settings.shortfall_sweep_secs),
+            )),
+            tokio::spawn(seal_audit(
+                db,
+                Duration::from_secs(settings.audit_seal_secs),
             )),
         ];
         Ok(Application {
@@ -249,6 +254,26 @@ async fn sweep_shortfalls(db: DatabaseConnection, period: Duration) {
         match crate::applications::ops::sweep_shortfalls(&db).await {
             Ok(checked) => tracing::debug!(checked, "shortfalls re-evaluated"),
             Err(err) => tracing::warn!(error = %err, "re-evaluating shortfalls failed"),
+        }
+    }
+}
+
+/// Seals the audit chains now and then. A seal covers the events written until ten minutes
+/// ago: a transaction still open when the seal is taken cannot add a covered event later. Every
+/// instance may seal; the seals' own chain admits one successor per seal.
+async fn seal_audit(db: DatabaseConnection, period: Duration) {
+    let mut every = tokio::time::interval(period);
+    // The first tick is immediate: skip it, a fresh start has nothing new to seal.
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let covers_until = crate::db::now() - chrono::TimeDelta::minutes(10);
+        match crate::audit::chain::seal(&db, covers_until).await {
+            Ok(Some(seal)) => {
+                tracing::info!(chains = seal.chains, events = seal.events, "audit sealed")
+            }
+            Ok(None) => {}
+            Err(err) => tracing::warn!(error = %err, "sealing the audit chains failed"),
         }
     }
 }

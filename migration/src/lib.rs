@@ -10,6 +10,7 @@ mod m20261127_000003_assets_and_equity;
 mod m20261127_000004_loans;
 mod m20261128_000005_sign_in_guards;
 mod m20261128_000006_bank_review;
+mod m20261128_000007_audit_chain;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_loans::Migration),
             Box::new(m20261128_000005_sign_in_guards::Migration),
             Box::new(m20261128_000006_bank_review::Migration),
+            Box::new(m20261128_000007_audit_chain::Migration),
         ]
     }
 }

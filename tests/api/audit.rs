@@ -644,3 +644,218 @@ async fn a_refused_change_writes_no_event() {
         .assert_status(422);
     assert_eq!(count(&app).await, before);
 }
+
+/// The chain of one asset: created, edited twice, verified; returns its events in order.
+async fn asset_chain(app: &TestApp) -> Vec<audit_event::Model> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let admin = app.admin_token().await;
+    let operator = app.token_for("org_operator").await;
+    let asset = app
+        .post("/api/v1/assets")
+        .bearer(&operator)
+        .json(&json!({
+            "kind": "production_facility", "name": "冷库", "region_code": VILLAGE,
+            "address": "北庄村", "quantity": "1", "unit": "座",
+        }))
+        .send()
+        .await;
+    let id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    for address in ["北庄村东", "北庄村西"] {
+        app.patch(&format!("/api/v1/assets/{id}"))
+            .bearer(&operator)
+            .json(&json!({"address": address}))
+            .send()
+            .await
+            .assert_status(200);
+    }
+    app.post(&format!("/api/v1/assets/{id}/verification"))
+        .bearer(&admin)
+        .json(&json!({"decision": "verified"}))
+        .send()
+        .await
+        .assert_status(200);
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::ObjectId.eq(id.parse::<Uuid>().unwrap()))
+        .order_by_asc(audit_event::Column::Seq)
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    events
+}
+
+async fn verification(app: &TestApp, token: &str) -> serde_json::Value {
+    app.get("/api/v1/audit-events/verify")
+        .bearer(token)
+        .send()
+        .await
+        .assert_status(200)
+        .clone()
+}
+
+#[tokio::test]
+async fn every_edit_or_deletion_of_the_record_is_found_and_named() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter};
+    let app = spawn_app().await;
+    let supervisor = app.token_for("supervisor").await;
+    let chain = asset_chain(&app).await;
+    let clean = verification(&app, &supervisor).await;
+    assert_eq!(clean["ok"], true, "{clean}");
+    assert_eq!(clean["events_checked"], count(&app).await);
+
+    // Each field of a middle event, changed in turn and put back.
+    let middle = chain[1].clone();
+    let edits: Vec<(&str, Box<dyn Fn(&mut audit_event::ActiveModel)>)> = vec![
+        (
+            "action",
+            Box::new(|e| e.action = sea_orm::Set("asset.delete".into())),
+        ),
+        (
+            "actor_id",
+            Box::new(|e| e.actor_id = sea_orm::Set(Some(Uuid::now_v7()))),
+        ),
+        (
+            "summary",
+            Box::new(|e| e.summary = sea_orm::Set("{}".into())),
+        ),
+        ("at", Box::new(|e| e.at = sea_orm::Set(chrono::Utc::now()))),
+        (
+            "prev_hash",
+            Box::new(|e| e.prev_hash = sea_orm::Set("0".repeat(64))),
+        ),
+        ("hash", Box::new(|e| e.hash = sea_orm::Set("f".repeat(64)))),
+        ("seq", Box::new(|e| e.seq = sea_orm::Set(7))),
+    ];
+    for (field, edit) in edits {
+        let mut row = middle.clone().into_active_model();
+        edit(&mut row);
+        row.reset_all().update(&app.db).await.unwrap();
+        let found = verification(&app, &supervisor).await;
+        assert_eq!(found["ok"], false, "{field}");
+        let named = found["first_break"]["event_id"].as_str().unwrap();
+        // A changed position shows as a gap at the event after it, or at the event itself.
+        let expected = if field == "seq" {
+            chain[2].id
+        } else {
+            middle.id
+        };
+        assert_eq!(named, expected.to_string(), "{field}: {found}");
+        middle
+            .clone()
+            .into_active_model()
+            .reset_all()
+            .update(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(
+            verification(&app, &supervisor).await["ok"],
+            true,
+            "{field} restored"
+        );
+    }
+
+    // An event deleted from the middle: the chain breaks at its successor.
+    audit_event::Entity::delete_by_id(middle.id)
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let found = verification(&app, &supervisor).await;
+    assert_eq!(found["first_break"]["reason"], "missing_event");
+    assert_eq!(found["first_break"]["event_id"], chain[2].id.to_string());
+    audit_event::Entity::insert(middle.clone().into_active_model())
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+
+    // After a seal, the newest event of a chain deleted: the head no longer matches; with the
+    // head row rewound too, the seal no longer matches.
+    let sealed = api::audit::chain::seal(&app.db, api::db::now())
+        .await
+        .unwrap()
+        .expect("sealed");
+    let newest = chain.last().unwrap();
+    audit_event::Entity::delete_by_id(newest.id)
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let found = verification(&app, &supervisor).await;
+    assert_eq!(found["first_break"]["reason"], "head_mismatch");
+    assert_eq!(found["first_break"]["event_id"], chain[2].id.to_string());
+    entity::audit_chain::Entity::update_many()
+        .col_expr(entity::audit_chain::Column::HeadSeq, Expr::value(3))
+        .col_expr(
+            entity::audit_chain::Column::HeadHash,
+            Expr::value(chain[2].hash.clone()),
+        )
+        .filter(entity::audit_chain::Column::ObjectId.eq(newest.object_id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let found = verification(&app, &supervisor).await;
+    assert_eq!(found["ok"], false);
+    assert_eq!(found["first_break"]["reason"], "seal_mismatch");
+    assert_eq!(found["first_break"]["seal_id"], sealed.id.to_string());
+    assert_eq!(found["seals_checked"], 1);
+
+    // Operators and banks may not read the record.
+    let operator = app.token_for("org_operator").await;
+    app.get("/api/v1/audit-events/verify")
+        .bearer(&operator)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn the_record_is_listed_by_object_actor_and_action_and_as_csv() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let chain = asset_chain(&app).await;
+    let object = chain[0].object_id;
+    let listed = app
+        .get(&format!(
+            "/api/v1/audit-events?object_type=asset&object_id={object}&limit=2"
+        ))
+        .bearer(&admin)
+        .send()
+        .await;
+    let listed = listed.assert_status(200).clone();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    assert_eq!(listed["items"][0]["action"], "asset.create");
+    assert_eq!(listed["items"][0]["seq"], 1);
+    assert_eq!(listed["items"][1]["prev_hash"], listed["items"][0]["hash"]);
+    let next = listed["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get(&format!(
+            "/api/v1/audit-events?object_type=asset&object_id={object}&cursor={next}"
+        ))
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(rest.body["items"].as_array().unwrap().len(), 2);
+    let verified = app
+        .get(&format!(
+            "/api/v1/audit-events?action=asset.verify&actor_id={}",
+            chain[3].actor_id.unwrap()
+        ))
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(verified.body["items"].as_array().unwrap().len(), 1);
+    let csv = app
+        .get(&format!("/api/v1/audit-events?object_id={object}"))
+        .bearer(&admin)
+        .header("accept", "text/csv")
+        .send()
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.text
+            .starts_with("id,at,actor_id,action,object_type,object_id,seq,summary,hash")
+    );
+    assert_eq!(csv.text.lines().count(), 5);
+}

@@ -514,6 +514,20 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             None,
             EVERYONE,
         ),
+        (
+            Method::GET,
+            "/api/v1/audit-events".into(),
+            "",
+            None,
+            READERS,
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit-events/verify".into(),
+            "",
+            None,
+            READERS,
+        ),
     ]
 }
 
@@ -627,7 +641,7 @@ fn the_code_matrix_agrees_with_this_table() {
     let admin = &[Role::Admin];
     let editors = &[Role::Admin, Role::OrgOperator];
     let bank_staff = &[Role::BankOfficer, Role::BankApprover];
-    let expected: [(Action, &[Role]); 24] = [
+    let expected: [(Action, &[Role]); 25] = [
         (Action::UseOwnAccount, everyone),
         (Action::ReadUsers, readers),
         (Action::ManageUsers, admin),
@@ -652,6 +666,7 @@ fn the_code_matrix_agrees_with_this_table() {
         (Action::ApproveApplications, &[Role::BankApprover]),
         (Action::RejectApplications, bank_staff),
         (Action::ServiceLoans, bank_staff),
+        (Action::ReadAudit, readers),
     ];
     for (action, roles) in expected {
         for role in Role::ALL {

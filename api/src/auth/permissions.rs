@@ -59,10 +59,12 @@ pub enum Action {
     RejectApplications,
     /// Disburse approved loans of one's own bank and record their repayments.
     ServiceLoans,
+    /// Read and verify the audit record.
+    ReadAudit,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::UseOwnAccount,
         Action::ReadUsers,
         Action::ManageUsers,
@@ -87,6 +89,7 @@ impl Action {
         Action::ApproveApplications,
         Action::RejectApplications,
         Action::ServiceLoans,
+        Action::ReadAudit,
     ];
 
     pub fn allowed_roles(self) -> &'static [Role] {
@@ -99,7 +102,7 @@ impl Action {
             | Action::ReadAssets
             | Action::ReadProducts
             | Action::ReadApplications => EVERYONE,
-            Action::ReadUsers | Action::ReadIncomeStats => &[Admin, Supervisor],
+            Action::ReadUsers | Action::ReadIncomeStats | Action::ReadAudit => &[Admin, Supervisor],
             Action::EditOrganization | Action::ManageAssets | Action::QuoteLoans => {
                 &[Admin, OrgOperator]
             }
@@ -164,6 +167,7 @@ permissions!(
     ApproveApplications,
     RejectApplications,
     ServiceLoans,
+    ReadAudit,
 );
 
 #[cfg(test)]

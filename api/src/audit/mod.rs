@@ -1,13 +1,21 @@
-//! The audit trail: every state change writes an event in the transaction that makes it.
+//! The audit trail: every state change writes an event in the transaction that makes it,
+//! chained to the object's previous event (`chain` seals and verifies the chains).
 
-use entity::audit_event;
-use sea_orm::{ConnectionTrait, EntityTrait};
+pub mod chain;
+pub mod routes;
+
+use entity::{audit_chain, audit_event};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::db;
 use crate::error::ApiError;
 
-/// Records `action` on an object, with a JSON summary of what changed.
+/// Records `action` on an object, with a JSON summary of what changed, as the next link of the
+/// object's chain. The chain's head row is advanced first (one upsert that returns the previous
+/// head): a concurrent writer on the same object waits for this transaction, writers on other
+/// objects do not.
 pub async fn record(
     db: &impl ConnectionTrait,
     actor: Option<Uuid>,
@@ -16,7 +24,26 @@ pub async fn record(
     object_id: Uuid,
     summary: serde_json::Value,
 ) -> Result<(), ApiError> {
-    audit_event::Entity::insert(audit_event::ActiveModel::from(audit_event::Model {
+    let head = audit_chain::Entity::insert(audit_chain::ActiveModel {
+        object_type: Set(object_type.to_owned()),
+        object_id: Set(object_id),
+        head_seq: Set(1),
+        head_hash: Set(audit_event::GENESIS.to_owned()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            audit_chain::Column::ObjectType,
+            audit_chain::Column::ObjectId,
+        ])
+        .value(
+            audit_chain::Column::HeadSeq,
+            Expr::col((audit_chain::Entity, audit_chain::Column::HeadSeq)).add(1),
+        )
+        .to_owned(),
+    )
+    .exec_with_returning(db)
+    .await?;
+    let mut event = audit_event::Model {
         id: Uuid::now_v7(),
         actor_id: actor,
         action: action.to_owned(),
@@ -24,9 +51,24 @@ pub async fn record(
         object_id,
         summary: summary.to_string(),
         at: db::now(),
-    }))
-    .exec_without_returning(db)
-    .await?;
+        // The upsert raised the position and left the hash: it is the previous event's.
+        seq: head.head_seq,
+        prev_hash: head.head_hash,
+        hash: String::new(),
+    };
+    event.hash = event.chain_hash();
+    audit_chain::Entity::update_many()
+        .col_expr(
+            audit_chain::Column::HeadHash,
+            Expr::value(event.hash.clone()),
+        )
+        .filter(audit_chain::Column::ObjectType.eq(object_type))
+        .filter(audit_chain::Column::ObjectId.eq(object_id))
+        .exec(db)
+        .await?;
+    audit_event::Entity::insert(audit_event::ActiveModel::from(event))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
