@@ -709,7 +709,8 @@ async fn every_edit_or_deletion_of_the_record_is_found_and_named() {
 
     // Each field of a middle event, changed in turn and put back.
     let middle = chain[1].clone();
-    let edits: Vec<(&str, Box<dyn Fn(&mut audit_event::ActiveModel)>)> = vec![
+    type Edit = Box<dyn Fn(&mut audit_event::ActiveModel)>;
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "action",
             Box::new(|e| e.action = sea_orm::Set("asset.delete".into())),

@@ -105,6 +105,28 @@ impl Root {
     }
 }
 
+/// The last link walked in a chain, with the chain's head row.
+struct Tail {
+    id: Uuid,
+    seq: i64,
+    hash: String,
+    head_seq: Option<i64>,
+    head_hash: Option<String>,
+}
+
+impl Tail {
+    /// The head row must name this last link: if not, newest events are gone.
+    fn head_mismatch(&self) -> Option<Break> {
+        (Some(self.seq) != self.head_seq || Some(&self.hash) != self.head_hash.as_ref()).then(
+            || Break {
+                event_id: Some(self.id),
+                seal_id: None,
+                reason: "head_mismatch".to_owned(),
+            },
+        )
+    }
+}
+
 struct Walked {
     events: u64,
     first_break: Option<Break>,
@@ -124,7 +146,7 @@ where
     let mut events = 0;
     // The chain being walked: its key, last link, and last covered link.
     let mut current: Option<(String, Uuid)> = None;
-    let mut last: Option<(Uuid, i64, String, Option<i64>, Option<String>)> = None;
+    let mut last: Option<Tail> = None;
     let mut covered: Option<(String, Uuid, i64, String)> = None;
     let mut covered_count = 0;
     let broken = |event_id: Uuid, reason: &str| Break {
@@ -132,17 +154,10 @@ where
         seal_id: None,
         reason: reason.to_owned(),
     };
-    let close = |last: &Option<(Uuid, i64, String, Option<i64>, Option<String>)>| {
-        last.as_ref()
-            .and_then(|(id, seq, hash, head_seq, head_hash)| {
-                (Some(*seq) != *head_seq || Some(hash) != head_hash.as_ref())
-                    .then(|| broken(*id, "head_mismatch"))
-            })
-    };
     while let Some(link) = rows.try_next().await? {
         let key = (link.object_type.clone(), link.object_id);
         if current.as_ref() != Some(&key) {
-            if let Some(found) = close(&last) {
+            if let Some(found) = last.as_ref().and_then(Tail::head_mismatch) {
                 return Ok(Walked {
                     events,
                     first_break: Some(found),
@@ -159,7 +174,7 @@ where
         }
         events += 1;
         let (expected_seq, expected_prev) = match &last {
-            Some((_, seq, hash, _, _)) => (seq + 1, hash.clone()),
+            Some(tail) => (tail.seq + 1, tail.hash.clone()),
             None => (1, audit_event::GENESIS.to_owned()),
         };
         let event = audit_event::Model {
@@ -199,15 +214,15 @@ where
             ));
             covered_count += 1;
         }
-        last = Some((
-            event.id,
-            event.seq,
-            event.hash,
-            link.head_seq,
-            link.head_hash,
-        ));
+        last = Some(Tail {
+            id: event.id,
+            seq: event.seq,
+            hash: event.hash,
+            head_seq: link.head_seq,
+            head_hash: link.head_hash,
+        });
     }
-    if let Some(found) = close(&last) {
+    if let Some(found) = last.as_ref().and_then(Tail::head_mismatch) {
         return Ok(Walked {
             events,
             first_break: Some(found),
