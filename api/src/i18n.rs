@@ -380,6 +380,35 @@ pub fn field_message(code: &str, lang: Lang) -> &'static str {
     lang.pick(en, zh)
 }
 
+/// A step of an application's timeline, by its audit action.
+pub fn step_title(action: &str, lang: Lang) -> &'static str {
+    let (en, zh) = match action {
+        "application.create" => ("Application started", "创建申请"),
+        "application.edit" => ("Draft edited", "修改草稿"),
+        "application.submit" => ("Submitted to the bank", "提交银行"),
+        "application.claim" => ("Taken up by a loan officer", "客户经理受理"),
+        "application.release" => ("Handed back to the bank's queue", "退回待受理"),
+        "application.request_info" => ("More information requested", "要求补充材料"),
+        "application.resubmit" => ("Information supplied", "补充材料后重新提交"),
+        "application.recommend" => ("Recommended for approval", "客户经理推荐"),
+        "application.approve" => ("Approved", "审批通过"),
+        "application.reject" => ("Rejected", "申请被拒绝"),
+        "application.disburse" => ("Loan disbursed", "已放款"),
+        "application.repayment" => ("Repayment received", "收到还款"),
+        "application.settle" => ("Loan settled", "贷款结清"),
+        "application.withdraw" => ("Withdrawn", "已撤回"),
+        "application.shortfall_set" => ("Collateral below the loan", "抵押物价值不足以覆盖贷款"),
+        "application.shortfall_cleared" => {
+            ("Collateral covers the loan again", "抵押物价值恢复覆盖")
+        }
+        _ => ("Changed", "已变更"),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
 /// A rejection reason as shown to people.
 pub fn reject_reason(reason: entity::RejectReason, lang: Lang) -> &'static str {
     use entity::RejectReason as R;

@@ -26,6 +26,7 @@ pub mod idempotency;
 pub mod liens;
 pub mod matching;
 pub mod middleware;
+pub mod notifications;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;

@@ -29,7 +29,7 @@ use crate::state::AppState;
 use crate::throttle::{self, Limit};
 use crate::{
     applications, assets, audit, auth, banks, bootstrap, db, equity, health, matching, middleware,
-    organizations, products, regions, stats, storage, users,
+    notifications, organizations, products, regions, stats, storage, users,
 };
 
 /// Every route of the service, for the server and for the OpenAPI document alike.
@@ -48,7 +48,8 @@ fn configure_routes(cfg: &mut ServiceConfig) {
             .configure(products::routes)
             .configure(matching::routes)
             .configure(applications::routes)
-            .configure(audit::routes::routes),
+            .configure(audit::routes::routes)
+            .configure(notifications::routes),
     )
     .configure(health::routes);
 }

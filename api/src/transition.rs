@@ -2,6 +2,7 @@
 //! (`ApplicationStatus::may_move`), made by a conditional update that names the state and version
 //! read, with its audit event, in the caller's transaction. Two racing requests cannot both win:
 //! the loser gets 409 with the state it lost to, or 412 when the object changed in another way.
+//! An application's move also notifies whoever must act next, in the same transaction.
 
 use entity::{
     ApplicationAction, ApplicationStatus, ProductAction, ProductStatus, loan_application,
@@ -12,7 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::{audit, db};
+use crate::{audit, db, notifications};
 
 /// Moves `current` by `action`. `set` adds the action's own columns (e.g. `submitted_at`);
 /// `details` joins `from` and `to` in the audit event. Returns the new state.
@@ -58,6 +59,7 @@ pub async fn move_application(
         summary,
     )
     .await?;
+    notifications::notify_move(txn, current, to, action == ApplicationAction::Resubmit).await?;
     Ok(to)
 }
 

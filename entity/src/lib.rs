@@ -23,6 +23,7 @@ pub mod loan_application;
 pub mod loan_installment;
 pub mod loan_product;
 pub mod money;
+pub mod notification;
 pub mod organization;
 pub mod organization_income;
 pub mod product_collateral;

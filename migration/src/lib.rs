@@ -11,6 +11,7 @@ mod m20261127_000004_loans;
 mod m20261128_000005_sign_in_guards;
 mod m20261128_000006_bank_review;
 mod m20261128_000007_audit_chain;
+mod m20261128_000008_notifications;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_sign_in_guards::Migration),
             Box::new(m20261128_000006_bank_review::Migration),
             Box::new(m20261128_000007_audit_chain::Migration),
+            Box::new(m20261128_000008_notifications::Migration),
         ]
     }
 }

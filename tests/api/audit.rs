@@ -14,12 +14,15 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 /// Mutating routes that change no record of the platform: sign-in bookkeeping (written to the
-/// security log instead) and the matching quote, a read sent as POST.
-const NOT_AUDITED: [&str; 4] = [
+/// security log instead), the matching quote (a read sent as POST), and a reader marking their
+/// own notifications read.
+const NOT_AUDITED: [&str; 6] = [
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/refresh",
     "POST /api/v1/auth/logout",
     "POST /api/v1/matching/quote",
+    "POST /api/v1/notifications/{id}/read",
+    "POST /api/v1/notifications/read-all",
 ];
 
 /// Every POST, PUT, PATCH and DELETE of the OpenAPI document, as `METHOD /path/{template}`.

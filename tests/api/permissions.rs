@@ -528,6 +528,41 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             None,
             READERS,
         ),
+        (
+            Method::GET,
+            format!("/api/v1/applications/{application}/timeline"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::GET,
+            "/api/v1/notifications".into(),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::GET,
+            "/api/v1/notifications/unread-count".into(),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/notifications/{application}/read"),
+            "",
+            None,
+            EVERYONE,
+        ),
+        (
+            Method::POST,
+            "/api/v1/notifications/read-all".into(),
+            "",
+            None,
+            EVERYONE,
+        ),
     ]
 }
 

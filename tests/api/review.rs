@@ -1001,3 +1001,227 @@ async fn the_officer_queue_filters_sorts_by_submission_and_pages_on_a_compound_k
         .await;
     assert_eq!(theirs.body["items"].as_array().unwrap().len(), 0);
 }
+
+async fn feed(app: &TestApp, token: &str) -> Vec<String> {
+    let page = app
+        .get("/api/v1/notifications?limit=100")
+        .bearer(token)
+        .send()
+        .await;
+    let mut codes: Vec<String> = page.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap().to_owned())
+        .collect();
+    codes.reverse();
+    codes
+}
+
+#[tokio::test]
+async fn each_role_sees_its_timeline_and_whoever_must_act_is_told() {
+    let app = spawn_app().await;
+    let desk = desk(&app).await;
+    let operator = &desk.loan.operator;
+    let other_bank = app
+        .token_bound("bank_officer", None, Some(app.fixture.other_bank))
+        .await;
+    let id = submitted(&app, &desk, "100000.00").await;
+    act(&app, &desk.officer, &id, "claim", json!({}))
+        .await
+        .assert_status(200);
+    act(
+        &app,
+        &desk.officer,
+        &id,
+        "request-info",
+        json!({"message": "请补充流转合同"}),
+    )
+    .await
+    .assert_status(200);
+    act(
+        &app,
+        operator,
+        &id,
+        "resubmit",
+        json!({"message": "已补充"}),
+    )
+    .await
+    .assert_status(200);
+    act(
+        &app,
+        &desk.officer,
+        &id,
+        "recommend",
+        recommendation("100000.00"),
+    )
+    .await
+    .assert_status(200);
+    act(
+        &app,
+        &desk.approver,
+        &id,
+        "approve",
+        json!({"opinion": "同意放款"}),
+    )
+    .await
+    .assert_status(200);
+    act(
+        &app,
+        &desk.approver,
+        &id,
+        "disburse",
+        disbursement("100000.00", "TL-1"),
+    )
+    .await
+    .assert_status(200);
+
+    // The village's timeline: every step, by role and name, in Chinese; no internal opinion.
+    let village = app
+        .get(&format!("/api/v1/applications/{id}/timeline"))
+        .bearer(operator)
+        .header("accept-language", "zh-CN")
+        .send()
+        .await;
+    let steps = village.assert_status(200)["steps"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let actions: Vec<&str> = steps
+        .iter()
+        .map(|s| s["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "application.create",
+            "application.submit",
+            "application.claim",
+            "application.request_info",
+            "application.resubmit",
+            "application.recommend",
+            "application.approve",
+            "application.disburse",
+        ]
+    );
+    assert_eq!(steps[1]["title"], "提交银行");
+    assert_eq!(steps[3]["message"], "请补充流转合同");
+    assert_eq!(steps[4]["message"], "已补充");
+    assert_eq!(steps[2]["actor"]["role"], "bank_officer");
+    assert!(steps[2]["actor"]["display_name"].is_string());
+    assert!(steps[2]["actor"].get("id").is_none(), "no staff ids");
+    assert!(
+        steps[5]["message"].is_null(),
+        "opinions stay inside the bank"
+    );
+    assert!(steps[6]["message"].is_null());
+    // The bank's timeline, in English, with the opinions.
+    let bank = app
+        .get(&format!("/api/v1/applications/{id}/timeline"))
+        .bearer(&desk.approver)
+        .send()
+        .await;
+    let steps = bank.assert_status(200)["steps"].as_array().unwrap().clone();
+    assert_eq!(steps[1]["title"], "Submitted to the bank");
+    assert_eq!(steps[5]["message"], "经营稳定，抵押充足");
+    assert_eq!(steps[6]["message"], "同意放款");
+    app.get(&format!("/api/v1/applications/{id}/timeline"))
+        .bearer(&other_bank)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+
+    // Whoever must act next was told, and nobody else.
+    assert_eq!(
+        feed(&app, operator).await,
+        [
+            "application.info_requested",
+            "application.approved",
+            "application.disbursed"
+        ]
+    );
+    assert_eq!(
+        feed(&app, &desk.officer).await,
+        ["application.submitted", "application.resubmitted"]
+    );
+    assert_eq!(
+        feed(&app, &desk.other_officer).await,
+        ["application.submitted"]
+    );
+    assert_eq!(
+        feed(&app, &desk.approver).await,
+        ["application.recommended"]
+    );
+    assert!(feed(&app, &other_bank).await.is_empty());
+    let zh = app
+        .get("/api/v1/notifications")
+        .bearer(operator)
+        .header("accept-language", "zh-CN")
+        .send()
+        .await;
+    assert_eq!(zh.body["items"][0]["title"], "贷款已发放");
+    let en = app
+        .get("/api/v1/notifications")
+        .bearer(operator)
+        .send()
+        .await;
+    assert_eq!(en.body["items"][0]["title"], "Loan disbursed");
+    assert!(
+        en.body["items"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("JX-")
+    );
+
+    // Polling: nothing new answers 304; reading changes the feed.
+    let etag = en.header("etag").unwrap().to_owned();
+    let poll = app
+        .get("/api/v1/notifications")
+        .bearer(operator)
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(poll.status, 304);
+    let count = app
+        .get("/api/v1/notifications/unread-count")
+        .bearer(operator)
+        .send()
+        .await;
+    assert_eq!(count.body["unread"], 3);
+    let first = en.body["items"][0]["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/api/v1/notifications/{first}/read"))
+        .bearer(&desk.approver)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    app.post(&format!("/api/v1/notifications/{first}/read"))
+        .bearer(operator)
+        .send()
+        .await
+        .assert_status(204);
+    let unread = app
+        .get("/api/v1/notifications?unread=true")
+        .bearer(operator)
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(unread.status, 200);
+    assert_eq!(unread.body["items"].as_array().unwrap().len(), 2);
+    let newer = app
+        .get(&format!("/api/v1/notifications?after={first}"))
+        .bearer(operator)
+        .send()
+        .await;
+    assert_eq!(newer.body["items"].as_array().unwrap().len(), 0);
+    app.post("/api/v1/notifications/read-all")
+        .bearer(operator)
+        .send()
+        .await
+        .assert_status(204);
+    let count = app
+        .get("/api/v1/notifications/unread-count")
+        .bearer(operator)
+        .send()
+        .await;
+    assert_eq!(count.body["unread"], 0);
+}

@@ -7,6 +7,7 @@ mod lifecycle;
 pub mod ops;
 pub mod review;
 pub mod servicing;
+mod timeline;
 
 pub use collateral::CollateralSummary;
 
@@ -60,7 +61,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(actions::disburse)
         .service(actions::record_repayment)
         .service(actions::list_repayments)
-        .service(actions::schedule);
+        .service(actions::schedule)
+        .service(timeline::timeline);
 }
 
 #[derive(Debug, Serialize, ToSchema)]

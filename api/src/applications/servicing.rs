@@ -365,6 +365,9 @@ pub async fn evaluate_shortfall(
         (cleared.rows_affected, "application.shortfall_cleared")
     };
     if changed == 1 {
+        if short {
+            crate::notifications::notify_shortfall(txn, &loan).await?;
+        }
         audit::record(
             txn,
             actor,

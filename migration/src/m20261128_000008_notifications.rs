@@ -1,0 +1,76 @@
+//! Notifications: who must act next on an application, told in the transaction of the change.
+//! Stored as a code with parameters and rendered in the reader's language when read.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Notifications::Table)
+                    .col(pk_uuid(Notifications::Id))
+                    .col(uuid(Notifications::UserId))
+                    .col(string_len(Notifications::Code, 64))
+                    .col(text(Notifications::Params))
+                    .col(uuid_null(Notifications::ApplicationId))
+                    .col(timestamp_with_time_zone(Notifications::CreatedAt))
+                    .col(timestamp_with_time_zone_null(Notifications::ReadAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Notifications::Table, Notifications::UserId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // A user's feed, newest first, and the unread ones.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_notifications_user")
+                    .table(Notifications::Table)
+                    .col(Notifications::UserId)
+                    .col(Notifications::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX idx_notifications_unread ON notifications (user_id, id) \
+                 WHERE read_at IS NULL",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Notifications::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum Notifications {
+    Table,
+    Id,
+    UserId,
+    Code,
+    Params,
+    ApplicationId,
+    CreatedAt,
+    ReadAt,
+}
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Id,
+}
