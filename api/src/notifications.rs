@@ -8,7 +8,7 @@ use actix_web::http::header::{ETAG, IF_NONE_MATCH};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use entity::{ApplicationStatus, Role, UserStatus, loan_application, notification, user};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -75,7 +75,7 @@ pub async fn notify_move(
     } else {
         format!("application.{}", to.as_str())
     };
-    notify(txn, application, audience, &code).await
+    notify(txn, application, audience, &code, None).await
 }
 
 /// Tells the village its loan is short of cover.
@@ -83,7 +83,32 @@ pub async fn notify_shortfall(
     txn: &impl ConnectionTrait,
     application: &loan_application::Model,
 ) -> Result<(), ApiError> {
-    notify(txn, application, Audience::Village, "application.shortfall").await
+    notify(
+        txn,
+        application,
+        Audience::Village,
+        "application.shortfall",
+        None,
+    )
+    .await
+}
+
+/// Tells the village a period of its loan is overdue: once per period, however often the sweep
+/// runs and on however many instances.
+pub async fn notify_overdue(
+    txn: &impl ConnectionTrait,
+    application: &loan_application::Model,
+    period: i32,
+) -> Result<(), ApiError> {
+    let key = format!("overdue:{}:{period}", application.id);
+    notify(
+        txn,
+        application,
+        Audience::Village,
+        "application.repayment_overdue",
+        Some(key),
+    )
+    .await
 }
 
 async fn notify(
@@ -91,6 +116,7 @@ async fn notify(
     application: &loan_application::Model,
     audience: Audience,
     code: &str,
+    dedup_key: Option<String>,
 ) -> Result<(), ApiError> {
     let active = user::Column::Status.eq(UserStatus::Active);
     let recipients = match audience {
@@ -126,8 +152,10 @@ async fn notify(
             application_id: Some(application.id),
             created_at: now,
             read_at: None,
+            dedup_key: dedup_key.clone(),
         })
     }))
+    .on_conflict(OnConflict::new().do_nothing().to_owned())
     .exec_without_returning(txn)
     .await?;
     Ok(())
@@ -214,6 +242,13 @@ fn texts(code: &str, reference: &str, lang: Lang) -> (String, String) {
                 "The loan of application {r} was paid out; see the repayment schedule.",
             ),
             ("贷款已发放", "贷款申请 {r} 已放款，请查看还款计划。"),
+        ),
+        "application.repayment_overdue" => (
+            (
+                "Repayment overdue",
+                "A repayment of loan {r} is past its due date; see the schedule.",
+            ),
+            ("还款已逾期", "贷款 {r} 有一期还款已逾期，请查看还款计划。"),
         ),
         "application.shortfall" => (
             (

@@ -13,6 +13,8 @@ pub struct Model {
     pub application_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
+    /// Set for a notice a job may repeat: told once per user and key.
+    pub dedup_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

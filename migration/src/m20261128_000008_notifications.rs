@@ -20,6 +20,7 @@ impl MigrationTrait for Migration {
                     .col(uuid_null(Notifications::ApplicationId))
                     .col(timestamp_with_time_zone(Notifications::CreatedAt))
                     .col(timestamp_with_time_zone_null(Notifications::ReadAt))
+                    .col(string_len_null(Notifications::DedupKey, 128))
                     .foreign_key(
                         ForeignKey::create()
                             .from(Notifications::Table, Notifications::UserId)
@@ -40,13 +41,19 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE INDEX idx_notifications_unread ON notifications (user_id, id) \
-                 WHERE read_at IS NULL",
-            )
-            .await?;
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "CREATE INDEX idx_notifications_unread ON notifications (user_id, id) \
+             WHERE read_at IS NULL",
+        )
+        .await?;
+        // A notice a job may send more than once (an overdue period) is told once per user,
+        // however many instances run the job.
+        db.execute_unprepared(
+            "CREATE UNIQUE INDEX idx_notifications_dedup ON notifications (user_id, dedup_key) \
+             WHERE dedup_key IS NOT NULL",
+        )
+        .await?;
         Ok(())
     }
 
@@ -67,6 +74,7 @@ enum Notifications {
     ApplicationId,
     CreatedAt,
     ReadAt,
+    DedupKey,
 }
 
 #[derive(DeriveIden)]

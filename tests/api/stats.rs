@@ -326,6 +326,28 @@ async fn the_demo_banks_offer_products_and_villages_have_applications() {
         .map(|p| p["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["paid", "paid", "overdue"]);
+    // The sweep tells 郭家庄 of its overdue period, once however often it runs.
+    for _ in 0..2 {
+        api::applications::ops::sweep_shortfalls(&app.db)
+            .await
+            .unwrap();
+    }
+    let village = app.sign_in("13800138012", api::demo::DEMO_PASSWORD).await;
+    let told = app
+        .get("/api/v1/notifications")
+        .bearer(&token_of(&village))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await;
+    let overdue: Vec<&serde_json::Value> = told.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["code"] == "application.repayment_overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0]["title"], "还款已逾期");
+
     // One loan is short of cover after the bank's lower re-appraisal.
     let short = app
         .get("/api/v1/applications?shortfall=true")

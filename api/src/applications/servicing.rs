@@ -381,8 +381,9 @@ pub async fn evaluate_shortfall(
     Ok(())
 }
 
-/// Re-evaluates every disbursed loan's shortfall (valuations expire with the date): each in its
-/// own transaction, a page at a time. Safe on every instance at once.
+/// Re-evaluates every disbursed loan's shortfall (valuations expire with the date) and tells the
+/// village of its oldest overdue period: each loan in its own transaction, a page at a time.
+/// Safe on every instance at once.
 pub async fn sweep_shortfalls(db: &DatabaseConnection) -> Result<u64, ApiError> {
     let mut after = Uuid::nil();
     let mut checked = 0;
@@ -403,11 +404,31 @@ pub async fn sweep_shortfalls(db: &DatabaseConnection) -> Result<u64, ApiError> 
         for id in ids {
             let txn = db::begin_writing(db).await?;
             evaluate_shortfall(&txn, None, id).await?;
+            notify_overdue(&txn, id).await?;
             txn.commit().await?;
             checked += 1;
         }
         after = last;
     }
+}
+
+/// Tells the village of the loan's oldest overdue period (once per period).
+async fn notify_overdue(txn: &impl ConnectionTrait, application_id: Uuid) -> Result<(), ApiError> {
+    let today = db::today();
+    let overdue = periods_of(txn, application_id)
+        .await?
+        .into_iter()
+        .find(|p| p.due_date < today && p.unpaid() > 0);
+    let Some(period) = overdue else {
+        return Ok(());
+    };
+    let Some(loan) = loan_application::Entity::find_by_id(application_id)
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
+    crate::notifications::notify_overdue(txn, &loan, period.period).await
 }
 
 /// One period of a loan's schedule as the API shows it.
