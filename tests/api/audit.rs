@@ -863,3 +863,184 @@ async fn the_record_is_listed_by_object_actor_and_action_and_as_csv() {
     );
     assert_eq!(csv.text.lines().count(), 5);
 }
+
+/// Creates `n` assets of the fixture organization; returns their ids.
+async fn assets(app: &TestApp, operator: &str, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let created = app
+            .post("/api/v1/assets")
+            .bearer(operator)
+            .json(&json!({
+                "kind": "production_facility", "name": format!("冷库{i}"), "region_code": VILLAGE,
+                "address": "北庄村", "quantity": "1", "unit": "座",
+            }))
+            .send()
+            .await;
+        ids.push(
+            created.assert_status(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    ids
+}
+
+/// `writes` audited edits by each of `clients` clients, each on its own asset (or all on
+/// `shared`), alternating between the instances; returns how many succeeded.
+async fn edit_concurrently(
+    instances: &[String],
+    operator: &str,
+    targets: &[String],
+    writes: usize,
+) -> usize {
+    let client = reqwest::Client::new();
+    let runs = targets.iter().enumerate().map(|(c, asset)| {
+        let client = client.clone();
+        let base = instances[c % instances.len()].clone();
+        async move {
+            let mut ok = 0;
+            for w in 0..writes {
+                let reply = client
+                    .patch(format!("{base}/api/v1/assets/{asset}"))
+                    .bearer_auth(operator)
+                    .json(&json!({"description": format!("第{c}号客户端第{w}次修改")}))
+                    .send()
+                    .await
+                    .unwrap();
+                // Racing edits of one object: the loser of a version check gets 412.
+                assert!([200, 412].contains(&reply.status().as_u16()));
+                ok += usize::from(reply.status() == 200);
+            }
+            ok
+        }
+    });
+    futures_util::future::join_all(runs).await.into_iter().sum()
+}
+
+#[tokio::test]
+async fn writers_on_many_objects_and_on_one_across_two_instances_leave_whole_chains() {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = spawn_app().await;
+    let second = spawn_second_instance(&app).await;
+    let instances = [app.address.clone(), second];
+    let operator = app.token_for("org_operator").await;
+    let own = assets(&app, &operator, 8).await;
+    let shared = vec![own[0].clone(); 8];
+    let (separate, together) = tokio::join!(
+        edit_concurrently(&instances, &operator, &own[1..], 5),
+        edit_concurrently(&instances, &operator, &shared, 5),
+    );
+    assert_eq!(
+        separate,
+        7 * 5,
+        "writers on different objects never conflict"
+    );
+    assert!(together >= 1);
+    let admin = app.admin_token().await;
+    let report = verification(&app, &admin).await;
+    assert_eq!(report["ok"], true, "{report}");
+    let shared_chain = audit_event::Entity::find()
+        .filter(audit_event::Column::ObjectId.eq(own[0].parse::<Uuid>().unwrap()))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        shared_chain as usize,
+        1 + together,
+        "one event per successful edit"
+    );
+}
+
+/// Audited writes per second with 1 and 8 concurrent clients on different objects, two
+/// instances on one database. A measurement, not a check: run it on PostgreSQL with
+/// `cargo test --test api -- --ignored audit::throughput --nocapture`; figures in
+/// `docs/audit.md`.
+#[tokio::test]
+#[ignore = "measurement; run by hand"]
+async fn throughput_of_audited_writes_with_1_and_8_clients() {
+    let app = spawn_app().await;
+    let second = spawn_second_instance(&app).await;
+    let instances = [app.address.clone(), second];
+    let operator = app.token_for("org_operator").await;
+    let own = assets(&app, &operator, 8).await;
+    for clients in [1, 8] {
+        let writes = 400 / clients;
+        let started = std::time::Instant::now();
+        let done = edit_concurrently(&instances, &operator, &own[..clients], writes).await;
+        let rate = done as f64 / started.elapsed().as_secs_f64();
+        println!("{clients} client(s): {done} audited writes, {rate:.0}/s");
+    }
+}
+
+/// Verifying a million events: seeded in bulk (100,000 chains of 10), then walked. A
+/// measurement: `AUDIT_EVENTS=1000000 cargo test --test api -- --ignored audit::a_million
+/// --nocapture` with `TEST_DATABASE_URL` set; figures in `docs/audit.md`.
+#[tokio::test]
+#[ignore = "measurement; run by hand"]
+async fn a_million_events_verify_in_seconds() {
+    use entity::{audit_chain, audit_event::GENESIS};
+    use sea_orm::TransactionTrait;
+    let app = spawn_app().await;
+    let total: usize = std::env::var("AUDIT_EVENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let started = std::time::Instant::now();
+    let at = api::db::now();
+    let mut events = Vec::with_capacity(1000);
+    let mut heads = Vec::with_capacity(100);
+    let txn = app.db.begin().await.unwrap();
+    for chain in 0..total / 10 {
+        let object_id = Uuid::now_v7();
+        let mut prev = GENESIS.to_owned();
+        for seq in 1..=10 {
+            let mut event = audit_event::Model {
+                id: Uuid::now_v7(),
+                actor_id: None,
+                action: "asset.update".into(),
+                object_type: "asset".into(),
+                object_id,
+                summary: format!(
+                    "{{\"before\":{{\"n\":{}}},\"after\":{{\"n\":{seq}}}}}",
+                    seq - 1
+                ),
+                at,
+                seq,
+                prev_hash: prev,
+                hash: String::new(),
+            };
+            event.hash = event.chain_hash();
+            prev = event.hash.clone();
+            events.push(audit_event::ActiveModel::from(event));
+        }
+        heads.push(audit_chain::ActiveModel::from(audit_chain::Model {
+            object_type: "asset".into(),
+            object_id,
+            head_seq: 10,
+            head_hash: prev,
+        }));
+        if events.len() >= 1000 || chain + 1 == total / 10 {
+            audit_event::Entity::insert_many(std::mem::take(&mut events))
+                .exec_without_returning(&txn)
+                .await
+                .unwrap();
+            audit_chain::Entity::insert_many(std::mem::take(&mut heads))
+                .exec_without_returning(&txn)
+                .await
+                .unwrap();
+        }
+    }
+    sea_orm::TransactionSession::commit(txn).await.unwrap();
+    println!("seeded {total} events in {:.1?}", started.elapsed());
+    let started = std::time::Instant::now();
+    let report = api::audit::chain::verify(&app.db).await.unwrap();
+    println!(
+        "verified {} events in {:.1?}: ok = {}",
+        report.events_checked,
+        started.elapsed(),
+        report.ok
+    );
+    assert!(report.ok);
+}
