@@ -28,28 +28,44 @@ pub struct Model {
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl Model {
-    /// SHA-256 (hex) over a canonical encoding of `prev_hash` and every other field: a compact
-    /// JSON array in a fixed order, the time in RFC 3339 with microseconds (what both backends
-    /// store).
+    /// SHA-256 (hex) over a canonical binary encoding of `prev_hash` and every other field, in a
+    /// fixed order: texts length-prefixed, ids as their 16 bytes, numbers big-endian, the time
+    /// as microseconds since the epoch (what both backends store). Unambiguous, and cheap enough
+    /// to verify millions of events in seconds.
     pub fn chain_hash(&self) -> String {
-        let canonical = serde_json::json!([
-            self.prev_hash,
-            self.id,
-            self.seq,
-            self.actor_id,
-            self.action,
-            self.object_type,
-            self.object_id,
-            self.summary,
-            self.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        ]);
-        hex(&Sha256::digest(canonical.to_string().as_bytes()))
+        let mut hasher = Sha256::new();
+        let mut text = |value: &str| {
+            hasher.update((value.len() as u64).to_be_bytes());
+            hasher.update(value.as_bytes());
+        };
+        text(&self.prev_hash);
+        text(&self.action);
+        text(&self.object_type);
+        text(&self.summary);
+        hasher.update(self.id.as_bytes());
+        hasher.update(self.seq.to_be_bytes());
+        match self.actor_id {
+            Some(actor) => {
+                hasher.update([1]);
+                hasher.update(actor.as_bytes());
+            }
+            None => hasher.update([0]),
+        }
+        hasher.update(self.object_id.as_bytes());
+        hasher.update(self.at.timestamp_micros().to_be_bytes());
+        hex(&hasher.finalize())
     }
 }
 
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
