@@ -336,3 +336,52 @@ fn a_start_up_error_prints_its_causes_first() {
         "the secret was printed"
     );
 }
+
+#[tokio::test]
+async fn an_auditor_verifies_the_record_with_the_binary_alone() {
+    use entity::audit_event;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryOrder};
+    let app = spawn_app().await;
+    let operator = app.token_for("org_operator").await;
+    app.post("/api/v1/assets")
+        .bearer(&operator)
+        .json(&json!({
+            "kind": "production_facility", "name": "冷库", "region_code": VILLAGE,
+            "address": "北庄村", "quantity": "1", "unit": "座",
+        }))
+        .send()
+        .await
+        .assert_status(201);
+    let dir = tempfile::tempdir().unwrap();
+    let verify = || {
+        Command::new(BINARY)
+            .args(["audit", "verify"])
+            .env_clear()
+            .env("DATABASE_URL", &app.database.url)
+            .env("APP_DATA_DIR", dir.path())
+            .env("APP_LOG_FORMAT", "pretty")
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let clean = verify();
+    assert_eq!(clean.status.code(), Some(0), "{clean:?}");
+    let report: serde_json::Value = serde_json::from_slice(&clean.stdout).unwrap();
+    assert_eq!(report["ok"], true);
+
+    let newest = audit_event::Entity::find()
+        .order_by_desc(audit_event::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut edited = newest.clone().into_active_model();
+    edited.summary = sea_orm::Set("{\"name\":\"别的\"}".into());
+    edited.update(&app.db).await.unwrap();
+    let broken = verify();
+    assert_eq!(broken.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert_eq!(report["first_break"]["event_id"], newest.id.to_string());
+    assert_eq!(report["first_break"]["reason"], "hash_mismatch");
+    assert!(String::from_utf8_lossy(&broken.stderr).starts_with("error: "));
+}
