@@ -6,6 +6,18 @@
 
 use std::borrow::Cow;
 
+use actix_web::HttpRequest;
+use actix_web::http::header::ACCEPT;
+
+/// The client asked for CSV (`Accept: text/csv`); JSON otherwise.
+pub fn wanted(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.to_ascii_lowercase().contains("text/csv"))
+}
+
 pub fn text_cell(value: &str) -> Cow<'_, str> {
     match value.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{value}")),

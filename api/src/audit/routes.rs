@@ -1,7 +1,7 @@
 //! The audit record over HTTP, for the county and supervisors: the events, filtered and paged
 //! (or as CSV), and verification of the chains and seals.
 
-use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use entity::audit_event;
@@ -124,12 +124,7 @@ async fn list_events(
     }
     let rows = query.limit(limit + 1).all(&state.db).await?;
     let page = Page::from_rows(rows, limit, |e| e.id, AuditEventView::from);
-    let wants_csv = request
-        .headers()
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.to_ascii_lowercase().contains("text/csv"));
-    if !wants_csv {
+    if !crate::csv_out::wanted(&request) {
         return Ok(HttpResponse::Ok().json(page));
     }
     let mut out = csv::Writer::from_writer(Vec::new());

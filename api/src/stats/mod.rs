@@ -4,7 +4,7 @@ mod figures;
 
 use std::collections::{BTreeMap, HashMap};
 
-use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use entity::{Money, organization, organization_income, region};
 use sea_orm::{
@@ -91,20 +91,12 @@ async fn income_stats(
         None => None,
     };
     let stats = compute(&state.db, query.year, region.as_ref()).await?;
-    if wants_csv(&request) {
+    if crate::csv_out::wanted(&request) {
         return Ok(HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
             .body(to_csv(&stats)?));
     }
     Ok(HttpResponse::Ok().json(stats))
-}
-
-fn wants_csv(request: &HttpRequest) -> bool {
-    request
-        .headers()
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.to_ascii_lowercase().contains("text/csv"))
 }
 
 /// Reads the year's incomes of the region's organizations (one query) and computes the figures.
