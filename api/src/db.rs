@@ -73,6 +73,11 @@ pub fn today() -> chrono::NaiveDate {
     (chrono::Utc::now() + beijing_offset).date_naive()
 }
 
+/// The first instant of a day in the county (UTC+8), as stored.
+pub fn county_day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::TimeDelta::hours(8)
+}
+
 /// True when the statement failed on a unique constraint, on either backend.
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))

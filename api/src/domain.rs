@@ -155,6 +155,16 @@ impl RegionCode {
         (format!("{prefix:0<12}"), format!("{prefix:9<12}"))
     }
 
+    /// How many leading digits name the regions one level below this one (a village: its own).
+    pub fn child_prefix_len(&self) -> usize {
+        let len = self.significant_len();
+        SEGMENT_ENDS
+            .iter()
+            .map(|(_, end)| *end)
+            .find(|end| *end > len)
+            .unwrap_or(12)
+    }
+
     /// True when `other` is this region or lies beneath it.
     pub fn contains(&self, other: &RegionCode) -> bool {
         other.0.starts_with(&self.0[..self.significant_len()])

@@ -44,6 +44,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
     const APPRAISERS: &[&str] = &["admin", "bank_officer"];
     const OFFICERS: &[&str] = &["bank_officer"];
     const BANK_STAFF: &[&str] = &["bank_officer", "bank_approver"];
+    const PORTFOLIO_READERS: &[&str] = &["admin", "supervisor", "bank_officer", "bank_approver"];
     let Ids {
         user,
         org,
@@ -210,6 +211,13 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             "?year=2021",
             None,
             READERS,
+        ),
+        (
+            Method::GET,
+            "/api/v1/stats/portfolio".into(),
+            "",
+            None,
+            PORTFOLIO_READERS,
         ),
         (Method::GET, "/api/v1/assets".into(), "", None, EVERYONE),
         (
@@ -676,7 +684,7 @@ fn the_code_matrix_agrees_with_this_table() {
     let admin = &[Role::Admin];
     let editors = &[Role::Admin, Role::OrgOperator];
     let bank_staff = &[Role::BankOfficer, Role::BankApprover];
-    let expected: [(Action, &[Role]); 25] = [
+    let expected: [(Action, &[Role]); 26] = [
         (Action::UseOwnAccount, everyone),
         (Action::ReadUsers, readers),
         (Action::ManageUsers, admin),
@@ -688,6 +696,15 @@ fn the_code_matrix_agrees_with_this_table() {
         (Action::ReadBanks, everyone),
         (Action::ManageBanks, admin),
         (Action::ReadIncomeStats, readers),
+        (
+            Action::ReadPortfolioStats,
+            &[
+                Role::Admin,
+                Role::Supervisor,
+                Role::BankOfficer,
+                Role::BankApprover,
+            ],
+        ),
         (Action::ReadAssets, everyone),
         (Action::ManageAssets, editors),
         (Action::VerifyAssets, admin),

@@ -694,11 +694,6 @@ fn parse_assignee(raw: &str, caller: &Caller) -> Result<Assignee, ApiError> {
     }
 }
 
-/// The first instant of a day in the county (UTC+8), as stored.
-fn county_day_start(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::TimeDelta::hours(8)
-}
-
 /// List the applications the caller may see: in creation order, or with `sort=submitted_at`
 /// as a bank officer's queue (oldest submission first). Each row carries what an officer
 /// triages by: organization and village, product, collateral summary, assigned officer, days
@@ -748,10 +743,10 @@ async fn list_applications(
         None => {}
     }
     if let Some(from) = filter.submitted_from {
-        query = query.filter(C::SubmittedAt.gte(county_day_start(from)));
+        query = query.filter(C::SubmittedAt.gte(db::county_day_start(from)));
     }
     if let Some(to) = filter.submitted_to {
-        query = query.filter(C::SubmittedAt.lt(county_day_start(to + chrono::Days::new(1))));
+        query = query.filter(C::SubmittedAt.lt(db::county_day_start(to + chrono::Days::new(1))));
     }
     let viewer = Viewer::of(&caller, lang);
     let page = match filter.sort.unwrap_or_default() {

@@ -31,6 +31,8 @@ pub enum Action {
     ManageBanks,
     /// County income statistics.
     ReadIncomeStats,
+    /// Portfolio statistics (scoped: bank staff their own bank's book).
+    ReadPortfolioStats,
     /// Read assets, valuations, documents, equity entities (scoped: operators their own
     /// organization's; bank staff only assets pledged to their bank).
     ReadAssets,
@@ -64,7 +66,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::UseOwnAccount,
         Action::ReadUsers,
         Action::ManageUsers,
@@ -76,6 +78,7 @@ impl Action {
         Action::ReadBanks,
         Action::ManageBanks,
         Action::ReadIncomeStats,
+        Action::ReadPortfolioStats,
         Action::ReadAssets,
         Action::ManageAssets,
         Action::VerifyAssets,
@@ -110,6 +113,7 @@ impl Action {
             Action::ManageProducts | Action::ApproveApplications => &[BankApprover],
             Action::ReviewApplications => &[BankOfficer],
             Action::RejectApplications | Action::ServiceLoans => &[BankOfficer, BankApprover],
+            Action::ReadPortfolioStats => &[Admin, Supervisor, BankOfficer, BankApprover],
             Action::AppraiseAssets => &[Admin, BankOfficer],
             Action::ManageUsers
             | Action::ManageRegions
@@ -154,6 +158,7 @@ permissions!(
     ReadBanks,
     ManageBanks,
     ReadIncomeStats,
+    ReadPortfolioStats,
     ReadAssets,
     ManageAssets,
     VerifyAssets,

@@ -1,6 +1,8 @@
-//! The county's figures: collective income tiers, as JSON or CSV.
+//! The figures: collective income tiers, and the loan portfolio; each as JSON or CSV.
 
 mod figures;
+pub mod portfolio;
+mod tally;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use figures::{IncomeFigures, Percent, TIER_HIGH, TIER_LOW, income_figures};
+pub use tally::{Days, LoanCount, PledgedKind, PortfolioFigures, StatusCount};
 
 use crate::auth::Authorized;
 use crate::auth::permissions::ReadIncomeStats;
@@ -26,7 +29,8 @@ use crate::extract::Query;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(income_stats);
+    cfg.service(income_stats)
+        .service(portfolio::portfolio_stats);
 }
 
 #[derive(Deserialize, IntoParams)]
