@@ -52,11 +52,14 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// `BEGIN` as a reader: a transaction that reads and then writes fails at once with "database is
 /// locked" when another writer committed in between. Writing first (a statement that changes
 /// nothing) takes the lock up front, so concurrent writers queue on the busy timeout instead.
-/// On PostgreSQL the statement costs nothing and locks nothing.
+/// PostgreSQL locks rows as they are written and needs no such statement (it would cost a
+/// round trip).
 pub async fn begin_writing(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     let txn = db.begin().await?;
-    txn.execute_unprepared("DELETE FROM throttles WHERE 1 = 0")
-        .await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        txn.execute_unprepared("DELETE FROM throttles WHERE 1 = 0")
+            .await?;
+    }
     Ok(txn)
 }
 

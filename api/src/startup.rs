@@ -250,6 +250,9 @@ async fn sweep_throttles(db: DatabaseConnection) {
 /// re-evaluated now and then. Every instance may do it: a flag changes once.
 async fn sweep_shortfalls(db: DatabaseConnection, period: Duration) {
     let mut every = tokio::time::interval(period);
+    // The first tick is immediate: skip it, so that a restart (or ten instances starting at
+    // once) does not walk every loan while the instance warms up.
+    every.tick().await;
     loop {
         every.tick().await;
         match crate::applications::ops::sweep_shortfalls(&db).await {

@@ -1,26 +1,48 @@
-//! argon2id hashing, always on the blocking pool so a hash (~20 ms) never stalls the executor.
+//! argon2id hashing, always on the blocking pool so a hash (~20 ms) never stalls the executor,
+//! and never more than [`hashing_slots`] at once: a burst of sign-ins waits its turn here
+//! instead of taking every core from the requests beside it.
+
+use std::sync::OnceLock;
 
 use anyhow::{Context, anyhow};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
-pub async fn hash(password: SecretString) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret()))
+/// Hashes at once: half the cores (at least one), so that the other half keeps serving.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    })
+}
+
+async fn on_hashing_pool<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let _slot = hashing_slots()
+        .acquire()
         .await
-        .context("password hashing task failed")?
+        .context("password hashing pool closed")?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("password hashing task failed")
+}
+
+pub async fn hash(password: SecretString) -> anyhow::Result<String> {
+    on_hashing_pool(move || hash_blocking(password.expose_secret())).await?
 }
 
 /// True when `password` matches the PHC string `phc`.
 pub async fn verify(password: SecretString, phc: String) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_pool(move || {
         let parsed = PasswordHash::new(&phc).map_err(|e| anyhow!("stored hash unreadable: {e}"))?;
         Ok(Argon2::default()
             .verify_password(password.expose_secret().as_bytes(), &parsed)
             .is_ok())
     })
-    .await
-    .context("password verification task failed")?
+    .await?
 }
 
 /// A hash of a random password, verified against when the mobile is unknown, so that an unknown
