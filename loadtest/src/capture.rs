@@ -161,7 +161,7 @@ fn substitute(sql: &str, detail: &str) -> String {
             rest = &rest[(i + 1).min(rest.len())..];
         }
     }
-    values.sort_by(|a, b| b.0.cmp(&a.0));
+    values.sort_by_key(|v| std::cmp::Reverse(v.0));
     let mut out = sql.to_owned();
     for (n, value) in values {
         out = out.replace(&format!("${n}"), &value);

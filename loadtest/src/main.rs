@@ -521,7 +521,7 @@ impl Fixture {
         let token = self.operator.clone();
         let assets = self.assets.clone();
         Arc::new(move |i| {
-            let id = assets[i as usize % assets.len()];
+            let id = *assets.get(i as usize % assets.len().max(1))?;
             Some(
                 client
                     .get(format!("{base}/api/v1/assets/{id}"))
@@ -645,7 +645,7 @@ impl Fixture {
             let loans = self.loans.clone();
             let today = api::db::today().to_string();
             Arc::new(move |i: u64| {
-                let id = loans[i as usize % loans.len()];
+                let id = *loans.get(i as usize % loans.len().max(1))?;
                 Some(
                     client
                         .post(format!("{base}/api/v1/applications/{id}/repayments"))

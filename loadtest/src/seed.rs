@@ -118,7 +118,9 @@ fn steps(s: &Scale, password_hash: &str) -> Vec<(&'static str, String)> {
     let uuid = |tag: &str, expr: &str| format!("md5('{tag}' || ({expr}))::uuid");
     let org_id = uuid("org", &org_of);
     let operator_id = uuid("operator", &org_of);
-    let product_of = format!("(g % {products})");
+    // A block of a hundred consecutive applications shares a product (and bank): every bank gets
+    // every state of the skew below.
+    let product_of = format!("((g / 100) % {products})");
     let bank_of = format!("({product_of} / {})", s.products_per_bank);
     let admin = uuid("user", "'admin'");
     // A realistic skew: most settled, withdrawn or rejected; 2 % still drafts.

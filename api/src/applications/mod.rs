@@ -22,7 +22,7 @@ use entity::{
     RepaymentMethod, Role, application_asset, asset, asset_document, loan_application,
     loan_product, organization, reference_counter, region, user,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, JoinType, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -186,49 +186,28 @@ pub async fn views(
     viewer: Viewer,
     rows: Vec<loan_application::Model>,
 ) -> Result<Vec<ApplicationView>, ApiError> {
-    let mut assets: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for link in application_asset::Entity::find()
-        .filter(application_asset::Column::ApplicationId.is_in(rows.iter().map(|a| a.id)))
-        .order_by_asc(application_asset::Column::AssetId)
-        .all(db)
-        .await?
-    {
-        assets
-            .entry(link.application_id)
-            .or_default()
-            .push(link.asset_id);
-    }
-    let organizations: HashMap<Uuid, (String, String)> = organization::Entity::find()
+    // The organization with its village's name, in one statement.
+    let organizations: HashMap<Uuid, (String, String, String)> = organization::Entity::find()
         .select_only()
         .column(organization::Column::Id)
         .column(organization::Column::Name)
         .column(organization::Column::RegionCode)
+        .column_as(region::Column::Name, "region_name")
+        .join(
+            JoinType::LeftJoin,
+            organization::Entity::belongs_to(region::Entity)
+                .from(organization::Column::RegionCode)
+                .to(region::Column::Code)
+                .into(),
+        )
         .filter(organization::Column::Id.is_in(rows.iter().map(|a| a.organization_id)))
-        .into_tuple::<(Uuid, String, String)>()
+        .into_tuple::<(Uuid, String, String, Option<String>)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|(id, name, region)| (id, (name, region)))
-        .collect();
-    let region_names: HashMap<String, String> = region::Entity::find()
-        .select_only()
-        .column(region::Column::Code)
-        .column(region::Column::Name)
-        .filter(region::Column::Code.is_in(organizations.values().map(|(_, r)| r.clone())))
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let products: HashMap<Uuid, String> = loan_product::Entity::find()
-        .select_only()
-        .column(loan_product::Column::Id)
-        .column(loan_product::Column::Name)
-        .filter(loan_product::Column::Id.is_in(rows.iter().filter_map(|a| a.product_id)))
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
+        .map(|(id, name, region, region_name)| {
+            (id, (name, region, region_name.unwrap_or_default()))
+        })
         .collect();
     let staff_ids = rows
         .iter()
@@ -249,21 +228,29 @@ pub async fn views(
             )
         })
         .collect();
-    let mut collateral = collateral::summaries(db, &rows.iter().collect::<Vec<_>>()).await?;
+    let collateral::Collateral {
+        mut pledged,
+        product_names: products,
+    } = collateral::summaries(db, &rows.iter().collect::<Vec<_>>()).await?;
     let now = db::now();
     let staff_of = |id: Option<Uuid>| id.and_then(|id| staff.get(&id).cloned());
     let inside = |text: Option<String>| text.filter(|_| viewer.inside);
     Ok(rows
         .into_iter()
         .map(|a| {
-            let (organization_name, region_code) = organizations
+            let (organization_name, region_code, region_name) = organizations
                 .get(&a.organization_id)
                 .cloned()
                 .unwrap_or_default();
-            let summary = collateral.remove(&a.id).unwrap_or(CollateralSummary {
-                kinds: Vec::new(),
-                current_value: Money::ZERO,
-                max_loanable: Money::ZERO,
+            let (asset_ids, summary) = pledged.remove(&a.id).unwrap_or_else(|| {
+                (
+                    Vec::new(),
+                    CollateralSummary {
+                        kinds: Vec::new(),
+                        current_value: Money::ZERO,
+                        max_loanable: Money::ZERO,
+                    },
+                )
             });
             let undecided = matches!(
                 a.status,
@@ -273,8 +260,8 @@ pub async fn views(
                     | ApplicationStatus::Recommended
             );
             ApplicationView {
-                asset_ids: assets.remove(&a.id).unwrap_or_default(),
-                region_name: region_names.get(&region_code).cloned().unwrap_or_default(),
+                asset_ids,
+                region_name,
                 organization_name,
                 region_code,
                 product_name: a.product_id.and_then(|p| products.get(&p).cloned()),

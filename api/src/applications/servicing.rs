@@ -342,8 +342,9 @@ pub async fn evaluate_shortfall(
     };
     let cover = collateral::summaries(txn, &[&loan])
         .await?
+        .pledged
         .remove(&loan.id)
-        .map_or(Money::ZERO, |s| s.max_loanable);
+        .map_or(Money::ZERO, |(_, s)| s.max_loanable);
     let outstanding = loan.outstanding_principal.unwrap_or(Money::ZERO);
     let short = loan.status == ApplicationStatus::Disbursed && outstanding > cover;
     let column = loan_application::Column::ShortfallSince;
