@@ -8,7 +8,7 @@ use actix_web::http::header::{ETAG, IF_NONE_MATCH};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use entity::{ApplicationStatus, Role, UserStatus, loan_application, notification, user};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query as Select};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -335,17 +335,33 @@ async fn list(
     Ok(HttpResponse::Ok().insert_header((ETAG, etag)).json(page))
 }
 
-/// What changes whenever the feed does: the newest notification and how many are unread.
+/// What changes whenever the feed does: the newest notification and how many are unread, in one
+/// statement (a poll is then the session check, this, and the page when it changed).
 async fn state_of_feed(state: &AppState, user_id: Uuid) -> Result<String, ApiError> {
-    let newest: Option<Uuid> = notification::Entity::find()
-        .select_only()
-        .column(notification::Column::Id)
-        .filter(notification::Column::UserId.eq(user_id))
-        .order_by_desc(notification::Column::Id)
-        .into_tuple()
-        .one(&state.db)
-        .await?;
-    let unread = unread(state, user_id).await?;
+    use notification::Column as C;
+    let newest = Select::select()
+        .column(C::Id)
+        .from(notification::Entity)
+        .and_where(Expr::col(C::UserId).eq(user_id))
+        .order_by(C::Id, Order::Desc)
+        .limit(1)
+        .to_owned();
+    let unread = Select::select()
+        .expr(Expr::col(C::Id).count())
+        .from(notification::Entity)
+        .and_where(Expr::col(C::UserId).eq(user_id))
+        .and_where(Expr::col(C::ReadAt).is_null())
+        .to_owned();
+    let feed = Select::select()
+        .expr_as(Expr::SubQuery(None, Box::new(newest.into())), "newest")
+        .expr_as(Expr::SubQuery(None, Box::new(unread.into())), "unread")
+        .to_owned();
+    let row =
+        state.db.query_one(&feed).await?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("the feed's state returned no row"))
+        })?;
+    let newest: Option<Uuid> = row.try_get("", "newest")?;
+    let unread: i64 = row.try_get("", "unread")?;
     Ok(format!(
         "{}-{unread}",
         newest.map(|n| n.simple().to_string()).unwrap_or_default()

@@ -243,12 +243,33 @@ pub async fn explain(db: &DatabaseConnection, statements: &[String]) -> anyhow::
             .await?;
         for row in rows {
             let line: String = row.try_get_by_index(0)?;
-            out.push_str(&line);
+            out.push_str(&abbreviate(&line));
             out.push('\n');
         }
         out.push('\n');
     }
     Ok(out)
+}
+
+/// A plan line with its long id lists cut short (`'{…, 20 values}'`), so plans stay readable.
+fn abbreviate(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find("'{") {
+        let Some(len) = rest[start..].find("}'") else {
+            break;
+        };
+        let list = &rest[start + 2..start + len];
+        out.push_str(&rest[..start]);
+        if list.len() > 80 {
+            out.push_str(&format!("'{{…{} values}}'", list.split(',').count()));
+        } else {
+            out.push_str(&rest[start..start + len + 2]);
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The parts of a `postgres://user@host:port/database` URL that pgbench takes.

@@ -52,6 +52,9 @@ struct Cli {
     /// PostgreSQL's server log (default: the newest under /var/log/postgresql).
     #[arg(long)]
     pg_log: Option<PathBuf>,
+    /// Only the scenarios whose name contains this (for profiling one; targets are not judged).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 const DAY_OF_RUN: &str = "%Y-%m-%d";
@@ -88,7 +91,9 @@ async fn main() -> anyhow::Result<()> {
             .database("loadtest_province", Scale::PROVINCE, &mut report)
             .await?;
         run.load("province", &province, &mut report, true).await?;
-        judge(&mut report);
+        if cli.only.is_none() {
+            judge(&mut report);
+        }
     }
     let table = report.print();
     println!("{table}");
@@ -185,7 +190,7 @@ impl Run<'_> {
         let server = Server::start(&self.binary, &database_url, &log).await?;
         let fixture = Fixture::prepare(&server.base, &seeded.db).await?;
         let from = capture::log_size(&self.pg_log);
-        for scenario in fixture.scenarios(full) {
+        for scenario in self.scenarios(&fixture, full) {
             if let Some(make) = &scenario.make {
                 // Once unmarked (a connection's first use prepares), then once marked.
                 if let Some(request) = make(0) {
@@ -215,7 +220,7 @@ impl Run<'_> {
                 .memory_mib
                 .push((format!("{data}: idle after start"), server.rss_mib()));
         }
-        for scenario in fixture.scenarios(full) {
+        for scenario in self.scenarios(&fixture, full) {
             let Some(make) = scenario.make.clone() else {
                 continue;
             };
@@ -245,7 +250,7 @@ impl Run<'_> {
                 pgbench,
             });
         }
-        if full {
+        if full && self.cli.only.is_none() {
             self.beside_logins(data, &fixture, report).await;
             self.memory_under_load(data, &server, &fixture, report)
                 .await;
@@ -279,6 +284,14 @@ impl Run<'_> {
         }
         server.stop().await;
         Ok(())
+    }
+
+    fn scenarios(&self, fixture: &Fixture, full: bool) -> Vec<Scenario> {
+        let mut all = fixture.scenarios(full);
+        if let Some(only) = &self.cli.only {
+            all.retain(|s| s.name.contains(only.as_str()));
+        }
+        all
     }
 
     /// The queue alone, then the queue with 50 clients signing in at the same time.
@@ -615,7 +628,14 @@ impl Fixture {
                 })))
             }) as MakeRequest
         };
-        all.push(read("quote 200 products × 20 assets", quote));
+        all.push(read("quote 200 products × 20 assets", quote.clone()));
+        // The target is a latency: one client, nothing queued in front of it.
+        all.push(Scenario {
+            name: "quote 200 products × 20 assets, one client",
+            make: Some(quote),
+            read: true,
+            concurrency: Some(1),
+        });
         let submit = {
             let client = self.client.clone();
             let base = self.base.clone();

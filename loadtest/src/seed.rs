@@ -315,8 +315,10 @@ fn steps(s: &Scale, password_hash: &str) -> Vec<(&'static str, String)> {
                  FROM (SELECT g, {status} AS st, \
                               {status} IN ('approved', 'disbursed', 'settled') AS approved, \
                               (1000000 + (g::bigint * 7919) % 4000000) AS amount, \
-                              now() - ({n_apps} - g) * interval '60 seconds' AS submitted, \
-                              now() - ({n_apps} - g) * interval '60 seconds' \
+                              now() - interval '40 days' \
+                                - ({n_apps} - g) * interval '60 seconds' AS submitted, \
+                              now() - interval '40 days' \
+                                - ({n_apps} - g) * interval '60 seconds' \
                                 + (g % 20) * interval '1 day' AS decided \
                        FROM generate_series(1, {n_apps}) g) a; \
                  INSERT INTO application_assets (application_id, asset_id) \

@@ -314,7 +314,7 @@ fn applications(scope: &PortfolioScope) -> SelectStatement {
     select
 }
 
-/// Disbursed loans of the bank (or all) with a period past due and not fully paid.
+/// Disbursed loans in scope with a period past due and not fully paid.
 fn overdue_loans(scope: &PortfolioScope, today: NaiveDate) -> SelectStatement {
     use loan_installment::Column as I;
     let installment = |c: I| Expr::col((loan_installment::Entity, c));
@@ -339,11 +339,7 @@ fn overdue_loans(scope: &PortfolioScope, today: NaiveDate) -> SelectStatement {
                 .lt(installment(I::Principal))
                 .or(installment(I::PaidInterest).lt(installment(I::Interest))),
         );
-    if let Some(bank) = scope.bank_id {
-        select.and_where(
-            Expr::col((loan_application::Entity, loan_application::Column::BankId)).eq(bank),
-        );
-    }
+    in_scope(&mut select, scope);
     select
 }
 
