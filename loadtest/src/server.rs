@@ -13,7 +13,8 @@ pub struct Server {
     pub pid: u32,
 }
 
-/// The release binary next to this one (`cargo build --release` puts both in `target/release`).
+/// The server binary next to this one (`cargo build --release` puts both in `target/release`),
+/// built first when missing (`cargo run --release -p loadtest` builds only the harness).
 pub fn binary() -> anyhow::Result<PathBuf> {
     let here = std::env::current_exe()?;
     let path = here
@@ -21,10 +22,17 @@ pub fn binary() -> anyhow::Result<PathBuf> {
         .context("no directory")?
         .join("rural-collateral");
     if !path.exists() {
-        bail!(
-            "{} is missing: build it first with `cargo build --release --workspace`",
-            path.display()
-        );
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        println!("building the server: cargo build --release --bin rural-collateral");
+        let built = std::process::Command::new(cargo)
+            .args(["build", "--release", "--bin", "rural-collateral"])
+            .status()?;
+        if !built.success() || !path.exists() {
+            bail!(
+                "{} is missing: build it with `cargo build --release --workspace`",
+                path.display()
+            );
+        }
     }
     Ok(path)
 }
