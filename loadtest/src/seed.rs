@@ -379,32 +379,14 @@ fn steps(s: &Scale, password_hash: &str) -> Vec<(&'static str, String)> {
 /// `events` audit events in chains of ten, each hashed as `api::audit` would, written by COPY
 /// with their chains' head rows.
 async fn audit_events(db: &DatabaseConnection, events: u32) -> anyhow::Result<()> {
-    use entity::audit_event::{GENESIS, Model};
     use sea_orm::sqlx::postgres::PgPoolCopyExt;
     let pool = db.get_postgres_connection_pool();
     let at = api::db::now();
     let mut event_rows = String::new();
     let mut head_rows = String::new();
     for _ in 0..events / 10 {
-        let object_id = Uuid::now_v7();
-        let mut prev = GENESIS.to_owned();
-        for seq in 1..=10 {
-            let mut event = Model {
-                id: Uuid::now_v7(),
-                actor_id: None,
-                action: "asset.update".into(),
-                object_type: "asset".into(),
-                object_id,
-                summary: format!(
-                    "{{\"before\":{{\"n\":{}}},\"after\":{{\"n\":{seq}}}}}",
-                    seq - 1
-                ),
-                at,
-                seq,
-                prev_hash: prev,
-                hash: String::new(),
-            };
-            event.hash = event.chain_hash();
+        let (chain, head) = api::audit::chain::synthetic_chain(Uuid::now_v7(), at, 10);
+        for event in chain {
             event_rows.push_str(&format!(
                 "{}\t\\N\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                 event.id,
@@ -417,9 +399,11 @@ async fn audit_events(db: &DatabaseConnection, events: u32) -> anyhow::Result<()
                 event.prev_hash,
                 event.hash
             ));
-            prev = event.hash;
         }
-        head_rows.push_str(&format!("asset\t{object_id}\t10\t{prev}\n"));
+        head_rows.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            head.object_type, head.object_id, head.head_seq, head.head_hash
+        ));
     }
     let mut copy = pool
         .copy_in_raw(

@@ -980,7 +980,7 @@ async fn throughput_of_audited_writes_with_1_and_8_clients() {
 #[tokio::test]
 #[ignore = "measurement; run by hand"]
 async fn a_million_events_verify_in_seconds() {
-    use entity::{audit_chain, audit_event::GENESIS};
+    use entity::audit_chain;
     use sea_orm::TransactionTrait;
     let app = spawn_app().await;
     let total: usize = std::env::var("AUDIT_EVENTS")
@@ -993,34 +993,9 @@ async fn a_million_events_verify_in_seconds() {
     let mut heads = Vec::with_capacity(100);
     let txn = app.db.begin().await.unwrap();
     for chain in 0..total / 10 {
-        let object_id = Uuid::now_v7();
-        let mut prev = GENESIS.to_owned();
-        for seq in 1..=10 {
-            let mut event = audit_event::Model {
-                id: Uuid::now_v7(),
-                actor_id: None,
-                action: "asset.update".into(),
-                object_type: "asset".into(),
-                object_id,
-                summary: format!(
-                    "{{\"before\":{{\"n\":{}}},\"after\":{{\"n\":{seq}}}}}",
-                    seq - 1
-                ),
-                at,
-                seq,
-                prev_hash: prev,
-                hash: String::new(),
-            };
-            event.hash = event.chain_hash();
-            prev = event.hash.clone();
-            events.push(audit_event::ActiveModel::from(event));
-        }
-        heads.push(audit_chain::ActiveModel::from(audit_chain::Model {
-            object_type: "asset".into(),
-            object_id,
-            head_seq: 10,
-            head_hash: prev,
-        }));
+        let (links, head) = api::audit::chain::synthetic_chain(Uuid::now_v7(), at, 10);
+        events.extend(links.into_iter().map(audit_event::ActiveModel::from));
+        heads.push(audit_chain::ActiveModel::from(head));
         if events.len() >= 1000 || chain + 1 == total / 10 {
             audit_event::Entity::insert_many(std::mem::take(&mut events))
                 .exec_without_returning(&txn)

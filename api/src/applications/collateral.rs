@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db;
+use crate::assets::join_valid_valuations;
 use crate::error::ApiError;
 use crate::matching::lendable_value;
 
@@ -62,10 +62,8 @@ pub async fn summaries(
     use application_asset::Column as L;
     use asset_valuation::Column as V;
     let backend = db.get_database_backend();
-    let today = db::today();
-    let valuation = |c: V| Expr::col((asset_valuation::Entity, c));
     let link = |c: L| Expr::col((application_asset::Entity, c));
-    let pledges = Query::select()
+    let mut pledges = Query::select()
         .column((application_asset::Entity, L::ApplicationId))
         .column((application_asset::Entity, L::AssetId))
         .column((asset::Entity, asset::Column::Kind))
@@ -77,20 +75,13 @@ pub async fn summaries(
             Expr::col((asset::Entity, asset::Column::Id))
                 .equals((application_asset::Entity, L::AssetId)),
         )
-        .join(
-            JoinType::LeftJoin,
-            asset_valuation::Entity,
-            valuation(V::AssetId)
-                .equals((application_asset::Entity, L::AssetId))
-                .and(valuation(V::AppraisalDate).lte(today))
-                .and(valuation(V::ValidUntil).gte(today)),
-        )
         .and_where(link(L::ApplicationId).is_in(applications.iter().map(|a| a.id)))
         .order_by((application_asset::Entity, L::ApplicationId), Order::Asc)
         .order_by((application_asset::Entity, L::AssetId), Order::Asc)
         .order_by((asset_valuation::Entity, V::AppraisalDate), Order::Desc)
         .order_by((asset_valuation::Entity, V::Id), Order::Desc)
         .to_owned();
+    join_valid_valuations(&mut pledges, (asset::Entity, asset::Column::Id));
     let mut facts: HashMap<Uuid, Vec<(Uuid, AssetKind, Option<Money>)>> = HashMap::new();
     for pledge in Pledge::find_by_statement(backend.build(&pledges))
         .all(db)

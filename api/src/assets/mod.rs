@@ -150,6 +150,26 @@ async fn refuse_if_encumbered(db: &impl ConnectionTrait, asset_id: Uuid) -> Resu
     }
 }
 
+/// Joins an asset's valuations valid today to a query that has `asset_id`: ordered by appraisal
+/// date and then id, both descending, its first row per asset is the current value (the rule of
+/// [`current_values`], for statements that read many assets at once).
+pub fn join_valid_valuations(
+    select: &mut sea_orm::sea_query::SelectStatement,
+    asset_id: (asset::Entity, asset::Column),
+) {
+    use asset_valuation::Column as V;
+    let today = db::today();
+    let valuation = |c: V| Expr::col((asset_valuation::Entity, c));
+    select.join(
+        JoinType::LeftJoin,
+        asset_valuation::Entity,
+        valuation(V::AssetId)
+            .equals(asset_id)
+            .and(valuation(V::AppraisalDate).lte(today))
+            .and(valuation(V::ValidUntil).gte(today)),
+    );
+}
+
 #[derive(Debug, FromQueryResult)]
 struct Standing {
     asset_id: Uuid,
@@ -167,7 +187,6 @@ async fn standing(
     asset_ids: Vec<Uuid>,
 ) -> Result<(HashMap<Uuid, CurrentValue>, HashSet<Uuid>), ApiError> {
     use asset_valuation::Column as V;
-    let today = db::today();
     let valuation = |c: V| Expr::col((asset_valuation::Entity, c));
     let asset_id = Expr::col((asset::Entity, asset::Column::Id));
     let open_lien = Select::select()
@@ -181,7 +200,7 @@ async fn standing(
             Expr::col((lien::Entity, lien::Column::Status)).is_in(liens::OPEN.map(|s| s.as_str())),
         )
         .to_owned();
-    let select = Select::select()
+    let mut select = Select::select()
         .expr_as(asset_id.clone(), "asset_id")
         .expr_as(Expr::exists(open_lien), "encumbered")
         .expr_as(valuation(V::Id), "valuation_id")
@@ -189,19 +208,13 @@ async fn standing(
         .column((asset_valuation::Entity, V::AppraisalDate))
         .column((asset_valuation::Entity, V::ValidUntil))
         .from(asset::Entity)
-        .join(
-            JoinType::LeftJoin,
-            asset_valuation::Entity,
-            valuation(V::AssetId)
-                .equals((asset::Entity, asset::Column::Id))
-                .and(valuation(V::AppraisalDate).lte(today))
-                .and(valuation(V::ValidUntil).gte(today)),
-        )
+        .to_owned();
+    join_valid_valuations(&mut select, (asset::Entity, asset::Column::Id));
+    select
         .and_where(asset_id.is_in(asset_ids))
         .order_by((asset::Entity, asset::Column::Id), Order::Asc)
         .order_by((asset_valuation::Entity, V::AppraisalDate), Order::Desc)
-        .order_by((asset_valuation::Entity, V::Id), Order::Desc)
-        .to_owned();
+        .order_by((asset_valuation::Entity, V::Id), Order::Desc);
     let rows = Standing::find_by_statement(db.get_database_backend().build(&select))
         .all(db)
         .await?;

@@ -3,7 +3,7 @@
 //! row, and recomputes the newest seal's root; memory stays flat whatever the number of events.
 
 use chrono::{DateTime, Utc};
-use entity::{audit_event, audit_seal};
+use entity::{audit_chain, audit_event, audit_seal};
 use futures_util::TryStreamExt;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryOrder, Statement,
@@ -362,4 +362,42 @@ pub async fn seal(
         Err(err) if db::is_unique_violation(&err) => Ok(None),
         Err(err) => Err(err.into()),
     }
+}
+
+/// `count` edits of one asset as a whole chain, hashed exactly as [`super::record`] chains them:
+/// for measuring verification at scale (the load harness, the million-event test).
+pub fn synthetic_chain(
+    object_id: Uuid,
+    at: DateTime<Utc>,
+    count: i64,
+) -> (Vec<audit_event::Model>, audit_chain::Model) {
+    let mut prev = audit_event::GENESIS.to_owned();
+    let mut events = Vec::new();
+    for seq in 1..=count {
+        let mut event = audit_event::Model {
+            id: Uuid::now_v7(),
+            actor_id: None,
+            action: "asset.update".into(),
+            object_type: "asset".into(),
+            object_id,
+            summary: format!(
+                "{{\"before\":{{\"n\":{}}},\"after\":{{\"n\":{seq}}}}}",
+                seq - 1
+            ),
+            at,
+            seq,
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        event.hash = event.chain_hash();
+        prev = event.hash.clone();
+        events.push(event);
+    }
+    let head = audit_chain::Model {
+        object_type: "asset".into(),
+        object_id,
+        head_seq: count,
+        head_hash: prev,
+    };
+    (events, head)
 }

@@ -206,7 +206,7 @@ pub async fn compute(
     }
     drop(rows);
 
-    let mut pledged = PledgedRow::find_by_statement(backend.build(&pledged_assets(scope, today)))
+    let mut pledged = PledgedRow::find_by_statement(backend.build(&pledged_assets(scope)))
         .stream(db)
         .await?;
     // Rows come newest valuation first per asset: the first row of an asset is its current value.
@@ -345,9 +345,8 @@ fn overdue_loans(scope: &PortfolioScope, today: NaiveDate) -> SelectStatement {
 
 /// Assets under an open lien of an application in scope, each with its valuations valid today,
 /// newest first (none: one row without a value).
-fn pledged_assets(scope: &PortfolioScope, today: NaiveDate) -> SelectStatement {
+fn pledged_assets(scope: &PortfolioScope) -> SelectStatement {
     use asset_valuation::Column as V;
-    let valuation = |c: V| Expr::col((asset_valuation::Entity, c));
     let mut select = Query::select();
     select
         .column((organization::Entity, organization::Column::RegionCode))
@@ -370,18 +369,11 @@ fn pledged_assets(scope: &PortfolioScope, today: NaiveDate) -> SelectStatement {
             Expr::col((loan_application::Entity, loan_application::Column::Id))
                 .equals((lien::Entity, lien::Column::ApplicationId)),
         )
-        .join(
-            JoinType::LeftJoin,
-            asset_valuation::Entity,
-            valuation(V::AssetId)
-                .equals((asset::Entity, asset::Column::Id))
-                .and(valuation(V::AppraisalDate).lte(today))
-                .and(valuation(V::ValidUntil).gte(today)),
-        )
         .and_where(
             Expr::col((lien::Entity, lien::Column::Status))
                 .is_in([LienStatus::Reserved.as_str(), LienStatus::Active.as_str()]),
         );
+    crate::assets::join_valid_valuations(&mut select, (asset::Entity, asset::Column::Id));
     in_scope(&mut select, scope);
     select
         .order_by((asset::Entity, asset::Column::Id), Order::Asc)
@@ -396,7 +388,7 @@ pub fn statements(backend: sea_orm::DatabaseBackend, scope: &PortfolioScope) -> 
     vec![
         backend.build(&overdue_loans(scope, today)),
         backend.build(&applications(scope)),
-        backend.build(&pledged_assets(scope, today)),
+        backend.build(&pledged_assets(scope)),
     ]
 }
 
