@@ -84,6 +84,32 @@ pub fn county_day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc>
     day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::TimeDelta::hours(8)
 }
 
+/// True when the database could not be reached or dropped the connection (down, restarting,
+/// the pool exhausted), as opposed to refusing the statement.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(cause) = runtime else {
+        return matches!(err, DbErr::Conn(_));
+    };
+    match cause.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL's "connection exception" class, and the server shutting down or starting.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => matches!(err, DbErr::Conn(_)),
+    }
+}
+
 /// True when the statement failed on a unique constraint, on either backend.
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
@@ -142,6 +168,24 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{ConnAcquireErr, RuntimeErr, sqlx};
+
+    #[test]
+    fn a_database_out_of_reach_is_unavailable_and_a_refused_statement_is_not() {
+        let sqlx_error = |e: sqlx::Error| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)));
+        assert!(is_unavailable(&DbErr::ConnectionAcquire(
+            ConnAcquireErr::Timeout
+        )));
+        assert!(is_unavailable(&sqlx_error(sqlx::Error::Io(
+            std::io::Error::other("connection reset")
+        ))));
+        assert!(is_unavailable(&sqlx_error(sqlx::Error::PoolTimedOut)));
+        assert!(!is_unavailable(&sqlx_error(sqlx::Error::RowNotFound)));
+        assert!(!is_unavailable(&DbErr::RecordNotFound("x".into())));
+    }
+
     use super::*;
 
     #[test]

@@ -250,7 +250,13 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        ApiError::Internal(err.into())
+        // A database that does not answer is the platform being unavailable (503, worth a
+        // retry), not a fault in the request (500).
+        if crate::db::is_unavailable(&err) {
+            ApiError::Unavailable(err.into())
+        } else {
+            ApiError::Internal(err.into())
+        }
     }
 }
 
@@ -310,6 +316,11 @@ impl ResponseError for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::Unavailable(_) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(1u32));
         }
         if let ApiError::RateLimited { retry_after_secs } = self {
             response

@@ -19,6 +19,7 @@ mod loans;
 mod money;
 mod openapi;
 mod organizations;
+mod outage;
 mod permissions;
 mod regions;
 mod review;
