@@ -16,9 +16,9 @@ use crate::helpers::*;
 const BINARY: &str = env!("CARGO_BIN_EXE_rural-collateral");
 
 /// A running server process, its address, and what it printed.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<Vec<String>>>,
 }
@@ -26,7 +26,7 @@ struct Server {
 impl Server {
     /// Starts `rural-collateral serve` with exactly `env` (nothing inherited) in `dir`, and waits
     /// until it says where it listens.
-    fn start(env: &BTreeMap<String, String>, dir: &std::path::Path) -> Server {
+    pub(crate) fn start(env: &BTreeMap<String, String>, dir: &std::path::Path) -> Server {
         let mut child = Command::new(BINARY)
             .arg("serve")
             .env_clear()
@@ -57,7 +57,7 @@ impl Server {
         }
     }
 
-    async fn wait_ready(&self) {
+    pub(crate) async fn wait_ready(&self) {
         for _ in 0..100 {
             if let Ok(reply) = reqwest::get(format!("{}/health/ready", self.address)).await
                 && reply.status() == 200
@@ -94,6 +94,50 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `count` processes of the compiled binary on one fresh database, configured from the
+/// environment like a deployment of several instances (one JWT secret, one document store), with
+/// the test fixture seeded. The `TestApp` talks to the first; keep the servers alive while
+/// testing (dropping one kills its process).
+pub(crate) async fn spawn_processes(count: usize) -> (TestApp, Vec<Server>) {
+    let database = TestDatabase::create().await;
+    let env: BTreeMap<String, String> = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("APP_BIND", "127.0.0.1:0"),
+        (
+            "APP_DATA_DIR",
+            &database.data_dir.path().display().to_string(),
+        ),
+        ("APP_JWT_SECRET", TEST_JWT_SECRET),
+        ("APP_ADMIN_MOBILE", ADMIN_MOBILE),
+        ("APP_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("APP_LOGIN_RATE_PER_ADDRESS", "100000"),
+        ("APP_REFRESH_RATE_PER_ADDRESS", "100000"),
+        ("APP_METRICS", "off"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let first = Server::start(&env, database.data_dir.path());
+    first.wait_ready().await;
+    let db = sea_orm::Database::connect(&database.url)
+        .await
+        .expect("test connection");
+    let fixture = seed(&db).await;
+    let mut servers = vec![first];
+    for _ in 1..count {
+        let next = Server::start(&env, database.data_dir.path());
+        next.wait_ready().await;
+        servers.push(next);
+    }
+    let app = TestApp {
+        address: servers[0].address.clone(),
+        db,
+        fixture,
+        database,
+    };
+    (app, servers)
 }
 
 /// Reads a pipe line by line in the background; with `port`, reports the port of the

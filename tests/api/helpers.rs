@@ -50,7 +50,7 @@ pub const OTHER_TOWNSHIP: &str = "140826101000";
 pub const VILLAGE: &str = "140826100001";
 pub const OTHER_VILLAGE: &str = "140826101001";
 
-async fn seed(db: &DatabaseConnection) -> Fixture {
+pub(crate) async fn seed(db: &DatabaseConnection) -> Fixture {
     use api::domain::{Mobile, RegionCode, Uscc};
     use api::organizations::NewOrganization;
     use sea_orm::EntityTrait;

@@ -21,6 +21,7 @@ mod openapi;
 mod organizations;
 mod outage;
 mod permissions;
+mod processes;
 mod regions;
 mod review;
 mod stats;
