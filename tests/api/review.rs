@@ -11,14 +11,14 @@ use crate::helpers::*;
 use crate::loans::{Loan, draft, open_liens, setup, today, valued_land};
 
 /// The people of one bank's review, and a village ready to borrow.
-struct Desk {
-    loan: Loan,
-    officer: String,
-    other_officer: String,
-    approver: String,
+pub(crate) struct Desk {
+    pub(crate) loan: Loan,
+    pub(crate) officer: String,
+    pub(crate) other_officer: String,
+    pub(crate) approver: String,
 }
 
-async fn desk(app: &TestApp) -> Desk {
+pub(crate) async fn desk(app: &TestApp) -> Desk {
     Desk {
         loan: setup(app).await,
         officer: app.token_for("bank_officer").await,
@@ -28,7 +28,7 @@ async fn desk(app: &TestApp) -> Desk {
 }
 
 /// A submitted application for `amount` on the desk's land.
-async fn submitted(app: &TestApp, desk: &Desk, amount: &str) -> String {
+pub(crate) async fn submitted(app: &TestApp, desk: &Desk, amount: &str) -> String {
     submitted_on(app, desk, amount, &desk.loan.asset).await
 }
 
@@ -54,7 +54,7 @@ async fn submitted_on(app: &TestApp, desk: &Desk, amount: &str, asset: &str) -> 
     id
 }
 
-async fn act(app: &TestApp, token: &str, id: &str, action: &str, body: Value) -> Reply {
+pub(crate) async fn act(app: &TestApp, token: &str, id: &str, action: &str, body: Value) -> Reply {
     app.post(&format!("/api/v1/applications/{id}/{action}"))
         .bearer(token)
         .json(&body)
@@ -75,14 +75,14 @@ async fn liens_of(app: &TestApp, id: &str) -> Vec<(Uuid, LienStatus)> {
         .collect()
 }
 
-fn recommendation(amount: &str) -> Value {
+pub(crate) fn recommendation(amount: &str) -> Value {
     json!({
         "amount": amount, "rate": "4.35", "term_months": 12,
         "repayment_method": "equal_principal", "opinion": "经营稳定，抵押充足",
     })
 }
 
-fn disbursement(amount: &str, registration: &str) -> Value {
+pub(crate) fn disbursement(amount: &str, registration: &str) -> Value {
     json!({
         "contract_no": format!("HT-{registration}"), "lien_registration_no": registration,
         "amount": amount, "date": today().to_string(),
@@ -90,7 +90,7 @@ fn disbursement(amount: &str, registration: &str) -> Value {
 }
 
 /// Claimed, recommended and approved: ready to disburse.
-async fn approved(app: &TestApp, desk: &Desk, amount: &str) -> String {
+pub(crate) async fn approved(app: &TestApp, desk: &Desk, amount: &str) -> String {
     let id = submitted(app, desk, amount).await;
     act(app, &desk.officer, &id, "claim", json!({}))
         .await
