@@ -77,7 +77,7 @@ pub struct Application {
     port: u16,
     server: Server,
     metrics_server: Option<Server>,
-    sweepers: [tokio::task::JoinHandle<()>; 3],
+    sweepers: [tokio::task::JoinHandle<()>; 4],
 }
 
 impl Application {
@@ -103,6 +103,7 @@ impl Application {
                 trust_proxy_headers: settings.trust_proxy_headers,
             },
         });
+        let store = state.store.clone();
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -163,6 +164,7 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         let sweepers = [
+            tokio::spawn(sweep_orphan_documents(db.clone(), store)),
             tokio::spawn(sweep_throttles(db.clone())),
             tokio::spawn(sweep_shortfalls(
                 db.clone(),
@@ -242,6 +244,21 @@ async fn sweep_throttles(db: DatabaseConnection) {
         every.tick().await;
         if let Err(err) = throttle::sweep(&db, chrono::Duration::hours(1)).await {
             tracing::warn!(error = %err, "sweeping sign-in counters failed");
+        }
+    }
+}
+
+/// An upload cut short by a crash can leave its bytes without a row; every hour, bytes older
+/// than an hour that no document refers to are deleted. Every instance may do it.
+async fn sweep_orphan_documents(db: DatabaseConnection, store: crate::storage::Store) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    every.tick().await;
+    loop {
+        every.tick().await;
+        match crate::assets::remove_orphan_objects(&db, &store, chrono::Duration::hours(1)).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "orphan document bytes removed"),
+            Err(err) => tracing::warn!(error = %err, "removing orphan document bytes failed"),
         }
     }
 }

@@ -69,6 +69,12 @@ impl Server {
         panic!("never ready:\n{}", self.stderr.lock().unwrap().join("\n"));
     }
 
+    /// SIGKILL: no drain, no clean-up, as a crash or an out-of-memory kill.
+    pub(crate) fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// SIGTERM, then a clean exit within the drain time.
     fn terminate(mut self) -> Vec<String> {
         let status = Command::new("kill")
@@ -102,7 +108,35 @@ impl Drop for Server {
 /// testing (dropping one kills its process).
 pub(crate) async fn spawn_processes(count: usize) -> (TestApp, Vec<Server>) {
     let database = TestDatabase::create().await;
-    let env: BTreeMap<String, String> = [
+    let env = process_environment(&database);
+    let first = Server::start(&env, database.data_dir.path());
+    first.wait_ready().await;
+    let db = sea_orm::Database::connect(&database.url)
+        .await
+        .expect("test connection");
+    let fixture = seed(&db).await;
+    let mut servers = vec![first];
+    for _ in 1..count {
+        servers.push(start_process(&database).await);
+    }
+    let app = TestApp {
+        address: servers[0].address.clone(),
+        db,
+        fixture,
+        database,
+    };
+    (app, servers)
+}
+
+/// Another process of the binary on the test's database (a restart, or one more instance).
+pub(crate) async fn start_process(database: &TestDatabase) -> Server {
+    let server = Server::start(&process_environment(database), database.data_dir.path());
+    server.wait_ready().await;
+    server
+}
+
+fn process_environment(database: &TestDatabase) -> BTreeMap<String, String> {
+    [
         ("DATABASE_URL", database.url.as_str()),
         ("APP_BIND", "127.0.0.1:0"),
         (
@@ -118,26 +152,7 @@ pub(crate) async fn spawn_processes(count: usize) -> (TestApp, Vec<Server>) {
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let first = Server::start(&env, database.data_dir.path());
-    first.wait_ready().await;
-    let db = sea_orm::Database::connect(&database.url)
-        .await
-        .expect("test connection");
-    let fixture = seed(&db).await;
-    let mut servers = vec![first];
-    for _ in 1..count {
-        let next = Server::start(&env, database.data_dir.path());
-        next.wait_ready().await;
-        servers.push(next);
-    }
-    let app = TestApp {
-        address: servers[0].address.clone(),
-        db,
-        fixture,
-        database,
-    };
-    (app, servers)
+    .collect()
 }
 
 /// Reads a pipe line by line in the background; with `port`, reports the port of the

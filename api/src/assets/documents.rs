@@ -350,6 +350,49 @@ pub async fn remove_blobs(store: &Store, keys: Vec<String>) {
     }
 }
 
+/// Deletes document bytes that no row refers to and that are older than `grace`: what an upload
+/// cut short between storing its bytes and committing its row (a crash, a kill) leaves behind.
+/// The grace period spares uploads still under way. Safe on every instance at once: deleting
+/// twice is harmless. Returns how many objects it removed.
+pub async fn remove_orphan_objects(
+    db: &impl ConnectionTrait,
+    store: &Store,
+    grace: chrono::Duration,
+) -> Result<u64, ApiError> {
+    let cutoff = crate::db::now() - grace;
+    let mut candidates = Vec::new();
+    let mut listing = store.list(Some(&StorePath::from("assets")));
+    while let Some(object) = listing
+        .try_next()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+    {
+        if object.last_modified <= cutoff {
+            candidates.push(object.location.to_string());
+        }
+    }
+    let mut removed = 0;
+    for chunk in candidates.chunks(500) {
+        let known: std::collections::HashSet<String> = asset_document::Entity::find()
+            .select_only()
+            .column(asset_document::Column::StorageKey)
+            .filter(asset_document::Column::StorageKey.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let orphans: Vec<String> = chunk
+            .iter()
+            .filter(|key| !known.contains(*key))
+            .cloned()
+            .collect();
+        removed += orphans.len() as u64;
+        remove_blobs(store, orphans).await;
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

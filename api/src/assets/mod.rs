@@ -24,7 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub use documents::document_routes;
+pub use documents::{document_routes, remove_orphan_objects};
 use rules::{KindFields, check_kind, needs_reverification};
 
 use crate::auth::Authorized;
