@@ -492,51 +492,6 @@ async fn twenty_applications_racing_for_one_asset_let_exactly_one_in() {
 }
 
 #[tokio::test]
-async fn two_instances_on_one_database_still_let_exactly_one_in() {
-    let app = spawn_app().await;
-    let second = spawn_second_instance(&app).await;
-    let loan = setup(&app).await;
-    let mut ids = Vec::new();
-    for _ in 0..10 {
-        let created = app
-            .post("/api/v1/applications")
-            .bearer(&loan.operator)
-            .json(&draft(&loan, "100000.00"))
-            .send()
-            .await;
-        ids.push(
-            created.assert_status(201)["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
-    let submits = ids.iter().enumerate().map(|(i, id)| {
-        let target = if i % 2 == 0 { &app.address } else { &second };
-        reqwest::Client::new()
-            .post(format!("{target}/api/v1/applications/{id}/submit"))
-            .bearer_auth(&loan.operator)
-            .send()
-    });
-    let statuses: Vec<u16> = futures_util::future::join_all(submits)
-        .await
-        .into_iter()
-        .map(|r| r.unwrap().status().as_u16())
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        9,
-        "{statuses:?}"
-    );
-    assert_eq!(open_liens(&app).await, 1);
-}
-
-#[tokio::test]
 async fn retried_submits_with_one_key_change_nothing_twice() {
     let app = spawn_app().await;
     let loan = setup(&app).await;

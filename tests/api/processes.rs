@@ -382,21 +382,16 @@ async fn a_process_killed_mid_write_loses_nothing_it_confirmed_and_breaks_no_inv
         let today = today().to_string();
         load.push(tokio::spawn(async move {
             for _ in 0..500 {
-                let Ok(reply) = client
+                let answer = client
                     .post(format!("{base}/api/v1/applications/{loan}/repayments"))
                     .bearer_auth(&approver)
                     .json(&json!({"date": today, "amount": "1.00"}))
                     .send()
-                    .await
-                else {
+                    .await;
+                let Ok(id) = created_id(answer).await else {
                     return;
                 };
-                if reply.status().is_success() {
-                    let body: Value = reply.json().await.unwrap_or_default();
-                    if let Some(id) = body["id"].as_str() {
-                        confirmed.lock().unwrap().repayments.push(id.to_owned());
-                    }
-                }
+                confirmed.lock().unwrap().repayments.extend(id);
             }
         }));
     }
@@ -412,21 +407,16 @@ async fn a_process_killed_mid_write_loses_nothing_it_confirmed_and_breaks_no_inv
                         reqwest::multipart::Part::bytes(b"%PDF-1.7\n%%EOF".to_vec())
                             .file_name(format!("report-{i}.pdf")),
                     );
-                let Ok(reply) = client
+                let answer = client
                     .post(format!("{base}/api/v1/assets/{asset}/documents"))
                     .bearer_auth(&operator)
                     .multipart(form)
                     .send()
-                    .await
-                else {
+                    .await;
+                let Ok(id) = created_id(answer).await else {
                     return;
                 };
-                if reply.status().is_success() {
-                    let body: Value = reply.json().await.unwrap_or_default();
-                    if let Some(id) = body["id"].as_str() {
-                        confirmed.lock().unwrap().documents.push(id.to_owned());
-                    }
-                }
+                confirmed.lock().unwrap().documents.extend(id);
             }
         }));
     }
@@ -552,6 +542,16 @@ async fn a_process_killed_mid_write_loses_nothing_it_confirmed_and_breaks_no_inv
         .await
         .unwrap();
     assert_eq!(me.status(), 200, "the restarted process serves");
+}
+
+/// The `id` of a 2xx answer (`None` for a refusal); `Err` once the server is gone.
+async fn created_id(answer: reqwest::Result<reqwest::Response>) -> reqwest::Result<Option<String>> {
+    let reply = answer?;
+    if !reply.status().is_success() {
+        return Ok(None);
+    }
+    let body: Value = reply.json().await.unwrap_or_default();
+    Ok(body["id"].as_str().map(str::to_owned))
 }
 
 /// Every file beneath `dir`.
