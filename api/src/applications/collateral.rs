@@ -53,7 +53,7 @@ struct ProductTerms {
 }
 
 /// The collateral of each application, in two statements whatever their number: the pledged
-/// assets with their valuations valid today (newest first, as `assets::current_values`), and the
+/// assets with their valuations valid today (newest first, `assets::join_valid_valuations`), and the
 /// products with their loan-to-value ratios.
 pub async fn summaries(
     db: &impl ConnectionTrait,

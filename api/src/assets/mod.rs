@@ -99,7 +99,7 @@ pub async fn views(
     db: &impl ConnectionTrait,
     rows: Vec<asset::Model>,
 ) -> Result<Vec<AssetView>, ApiError> {
-    let (current, encumbered) = standing(db, rows.iter().map(|a| a.id).collect()).await?;
+    let (current, encumbered) = standing(db, rows.iter().map(|a| a.id).collect(), None).await?;
     Ok(rows
         .into_iter()
         .map(|a| AssetView {
@@ -150,9 +150,9 @@ async fn refuse_if_encumbered(db: &impl ConnectionTrait, asset_id: Uuid) -> Resu
     }
 }
 
-/// Joins an asset's valuations valid today to a query that has `asset_id`: ordered by appraisal
-/// date and then id, both descending, its first row per asset is the current value (the rule of
-/// [`current_values`], for statements that read many assets at once).
+/// Joins an asset's valuations valid today (Beijing date) to a query that has `asset_id`:
+/// ordered by appraisal date and then id, both descending, its first row per asset is the
+/// asset's current value. The one statement of that rule.
 pub fn join_valid_valuations(
     select: &mut sea_orm::sea_query::SelectStatement,
     asset_id: (asset::Entity, asset::Column),
@@ -180,16 +180,18 @@ struct Standing {
     valid_until: Option<NaiveDate>,
 }
 
-/// Each asset's current value (as [`current_values`]) and whether an open lien holds it, in one
-/// statement: an asset read is then the session check, the asset and this.
-async fn standing(
+/// Each asset's current value and whether an open lien holds it — one not held by `except`
+/// (the application being evaluated) — in one statement: an asset read is then the session
+/// check, the asset and this.
+pub async fn standing(
     db: &impl ConnectionTrait,
     asset_ids: Vec<Uuid>,
+    except: Option<Uuid>,
 ) -> Result<(HashMap<Uuid, CurrentValue>, HashSet<Uuid>), ApiError> {
     use asset_valuation::Column as V;
     let valuation = |c: V| Expr::col((asset_valuation::Entity, c));
     let asset_id = Expr::col((asset::Entity, asset::Column::Id));
-    let open_lien = Select::select()
+    let mut open_lien = Select::select()
         .expr(Expr::val(1))
         .from(lien::Entity)
         .and_where(
@@ -200,6 +202,9 @@ async fn standing(
             Expr::col((lien::Entity, lien::Column::Status)).is_in(liens::OPEN.map(|s| s.as_str())),
         )
         .to_owned();
+    if let Some(application) = except {
+        open_lien.and_where(Expr::col((lien::Entity, lien::Column::ApplicationId)).ne(application));
+    }
     let mut select = Select::select()
         .expr_as(asset_id.clone(), "asset_id")
         .expr_as(Expr::exists(open_lien), "encumbered")
@@ -240,32 +245,6 @@ async fn standing(
         }
     }
     Ok((current, encumbered))
-}
-
-/// For each asset, the newest valuation (by appraisal date, then entry) valid today.
-pub async fn current_values(
-    db: &impl ConnectionTrait,
-    asset_ids: Vec<Uuid>,
-) -> Result<HashMap<Uuid, CurrentValue>, ApiError> {
-    let today = db::today();
-    let valid = asset_valuation::Entity::find()
-        .filter(asset_valuation::Column::AssetId.is_in(asset_ids))
-        .filter(asset_valuation::Column::AppraisalDate.lte(today))
-        .filter(asset_valuation::Column::ValidUntil.gte(today))
-        .order_by_desc(asset_valuation::Column::AppraisalDate)
-        .order_by_desc(asset_valuation::Column::Id)
-        .all(db)
-        .await?;
-    let mut current = HashMap::new();
-    for v in valid {
-        current.entry(v.asset_id).or_insert(CurrentValue {
-            valuation_id: v.id,
-            value: v.value,
-            appraisal_date: v.appraisal_date,
-            valid_until: v.valid_until,
-        });
-    }
-    Ok(current)
 }
 
 /// An asset the caller may see; anything else is 404.

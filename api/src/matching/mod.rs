@@ -19,7 +19,6 @@ pub use rules::{
     AssetFacts, Evaluation, LoanRequest, ProductFacts, ReasonCode, evaluate, lendable_value, rank,
 };
 
-use crate::assets::current_values;
 use crate::auth::Authorized;
 use crate::auth::permissions::QuoteLoans;
 use crate::domain::RegionCode;
@@ -173,9 +172,8 @@ pub async fn asset_facts(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let values = current_values(db, ids.to_vec()).await?;
-    let encumbered =
-        crate::liens::encumbered_among(db, ids.iter().copied(), ignore_application).await?;
+    let (values, encumbered) =
+        crate::assets::standing(db, ids.to_vec(), ignore_application).await?;
     Ok(ids
         .iter()
         .filter_map(|id| rows.get(id))

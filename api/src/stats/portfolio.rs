@@ -7,8 +7,8 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    ApplicationStatus, AssetKind, LienStatus, Money, asset, asset_valuation, lien,
-    loan_application, loan_installment, organization, region,
+    ApplicationStatus, AssetKind, Money, asset, asset_valuation, lien, loan_application,
+    loan_installment, organization, region,
 };
 use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
@@ -371,7 +371,7 @@ fn pledged_assets(scope: &PortfolioScope) -> SelectStatement {
         )
         .and_where(
             Expr::col((lien::Entity, lien::Column::Status))
-                .is_in([LienStatus::Reserved.as_str(), LienStatus::Active.as_str()]),
+                .is_in(crate::liens::OPEN.map(|s| s.as_str())),
         );
     crate::assets::join_valid_valuations(&mut select, (asset::Entity, asset::Column::Id));
     in_scope(&mut select, scope);
