@@ -329,6 +329,7 @@ pub fn field_message(code: &str, lang: Lang) -> &'static str {
             "No such assembly resolution document of this organization",
             "该组织没有此村民代表大会决议文件",
         ),
+        "before_from" => ("Before the start of the period", "早于起始日期"),
         "resolution_too_old" => (
             "The assembly resolution must be dated within the last 12 months",
             "村民代表大会决议须在最近 12 个月内作出",

@@ -394,7 +394,8 @@ pub fn statements(backend: sea_orm::DatabaseBackend, scope: &PortfolioScope) -> 
 
 fn to_csv(stats: &PortfolioStats) -> Result<Vec<u8>, ApiError> {
     let mut header: Vec<String> = ["code", "name", "applications"].map(String::from).to_vec();
-    header.extend(portfolio_states().map(|s| s.as_str().to_owned()));
+    // `status_approved` (a count) beside `approved` (an amount): every header names one column.
+    header.extend(portfolio_states().map(|s| format!("status_{}", s.as_str())));
     header.extend(
         [
             "requested",
