@@ -1,7 +1,7 @@
 //! The loan portfolio: applications by state, amounts, decision times, collateral, loans in
 //! shortfall or overdue — for the whole scope and per region one level down.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -12,10 +12,7 @@ use entity::{
 };
 use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    Statement,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -144,7 +141,6 @@ async fn portfolio_stats(
 #[derive(Debug, FromQueryResult)]
 struct ApplicationRow {
     region_code: String,
-    id: Uuid,
     status: ApplicationStatus,
     amount: Money,
     approved_amount: Option<Money>,
@@ -154,6 +150,8 @@ struct ApplicationRow {
     decided_at: Option<DateTime<Utc>>,
     disbursed_on: Option<NaiveDate>,
     shortfall_since: Option<DateTime<Utc>>,
+    /// Disbursed, with a period past due and not fully paid.
+    overdue: bool,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -164,20 +162,14 @@ struct PledgedRow {
     value: Option<Money>,
 }
 
-/// Reads the scope's applications (streamed), its overdue loans and its pledged assets with their
-/// current values — three statements whatever the size — and tallies them per region.
+/// Reads the scope's applications (streamed, each with whether it is overdue) and its pledged
+/// assets with their current values — two statements whatever the size, and the regions' names —
+/// and tallies them per region.
 pub async fn compute(
     db: &DatabaseConnection,
     scope: &PortfolioScope,
 ) -> Result<PortfolioStats, ApiError> {
     let backend = db.get_database_backend();
-    let today = db::today();
-    let overdue: HashSet<Uuid> = db
-        .query_all(&overdue_loans(scope, today))
-        .await?
-        .iter()
-        .map(|row| row.try_get_by_index::<Uuid>(0))
-        .collect::<Result<_, _>>()?;
 
     let breakdown = breakdown_len(scope.region.as_ref());
     let key = |code: &str| format!("{:0<12}", &code[..breakdown.min(code.len())]);
@@ -197,7 +189,7 @@ pub async fn compute(
             decided_at: row.decided_at,
             disbursed_on: row.disbursed_on,
             in_shortfall: row.shortfall_since.is_some(),
-            overdue: overdue.contains(&row.id),
+            overdue: row.overdue,
         };
         regions
             .entry(key(&row.region_code))
@@ -291,12 +283,24 @@ fn in_scope(select: &mut SelectStatement, scope: &PortfolioScope) {
 
 fn applications(scope: &PortfolioScope) -> SelectStatement {
     use loan_application::Column as A;
+    use loan_installment::Column as I;
+    let installment = |c: I| Expr::col((loan_installment::Entity, c));
+    let unpaid_past_due = Query::select()
+        .expr(Expr::val(1))
+        .from(loan_installment::Entity)
+        .and_where(installment(I::ApplicationId).equals((loan_application::Entity, A::Id)))
+        .and_where(installment(I::DueDate).lt(db::today()))
+        .and_where(
+            installment(I::PaidPrincipal)
+                .lt(installment(I::Principal))
+                .or(installment(I::PaidInterest).lt(installment(I::Interest))),
+        )
+        .to_owned();
     let mut select = Query::select();
     select
         .column((organization::Entity, organization::Column::RegionCode))
         .columns(
             [
-                A::Id,
                 A::Status,
                 A::Amount,
                 A::ApprovedAmount,
@@ -309,36 +313,13 @@ fn applications(scope: &PortfolioScope) -> SelectStatement {
             ]
             .map(|c| (loan_application::Entity, c)),
         )
+        .expr_as(
+            Expr::col((loan_application::Entity, A::Status))
+                .eq(ApplicationStatus::Disbursed.as_str())
+                .and(Expr::exists(unpaid_past_due)),
+            "overdue",
+        )
         .from(loan_application::Entity);
-    in_scope(&mut select, scope);
-    select
-}
-
-/// Disbursed loans in scope with a period past due and not fully paid.
-fn overdue_loans(scope: &PortfolioScope, today: NaiveDate) -> SelectStatement {
-    use loan_installment::Column as I;
-    let installment = |c: I| Expr::col((loan_installment::Entity, c));
-    let mut select = Query::select();
-    select
-        .distinct()
-        .column((loan_installment::Entity, I::ApplicationId))
-        .from(loan_installment::Entity)
-        .join(
-            JoinType::InnerJoin,
-            loan_application::Entity,
-            Expr::col((loan_application::Entity, loan_application::Column::Id))
-                .equals((loan_installment::Entity, I::ApplicationId)),
-        )
-        .and_where(
-            Expr::col((loan_application::Entity, loan_application::Column::Status))
-                .eq(ApplicationStatus::Disbursed.as_str()),
-        )
-        .and_where(installment(I::DueDate).lt(today))
-        .and_where(
-            installment(I::PaidPrincipal)
-                .lt(installment(I::Principal))
-                .or(installment(I::PaidInterest).lt(installment(I::Interest))),
-        );
     in_scope(&mut select, scope);
     select
 }
@@ -380,16 +361,6 @@ fn pledged_assets(scope: &PortfolioScope) -> SelectStatement {
         .order_by((asset_valuation::Entity, V::AppraisalDate), Order::Desc)
         .order_by((asset_valuation::Entity, V::Id), Order::Desc);
     select
-}
-
-/// The statements `compute` sends, as text: for the load harness and the plans in the docs.
-pub fn statements(backend: sea_orm::DatabaseBackend, scope: &PortfolioScope) -> Vec<Statement> {
-    let today = db::today();
-    vec![
-        backend.build(&overdue_loans(scope, today)),
-        backend.build(&applications(scope)),
-        backend.build(&pledged_assets(scope)),
-    ]
 }
 
 fn to_csv(stats: &PortfolioStats) -> Result<Vec<u8>, ApiError> {
