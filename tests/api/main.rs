@@ -15,6 +15,7 @@ mod conventions;
 mod equity;
 mod helpers;
 mod hostile;
+mod isolation;
 mod loans;
 mod money;
 mod openapi;

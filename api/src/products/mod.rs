@@ -1,5 +1,5 @@
 //! Loan products, managed by the approvers of the bank that offers them; everyone signed in may
-//! read them. `draft` → `active` → `retired`; only active products are matched.
+//! read the published ones. `draft` → `active` → `retired`; only active products are matched.
 
 use std::collections::HashMap;
 
@@ -12,8 +12,8 @@ use entity::{
 };
 use sea_orm::sea_query;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionSession, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -126,6 +126,19 @@ async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<loan_product::Model
         .one(db)
         .await?
         .ok_or(ApiError::NotFound)
+}
+
+/// Which products a caller may read: published ones (active or retired) for everyone; a draft
+/// only for its own bank's staff and the county, so unreleased terms stay with their bank.
+fn visible_to(caller: &Caller) -> Condition {
+    let published = loan_product::Column::Status.ne(ProductStatus::Draft);
+    match caller.tenant() {
+        Tenant::County | Tenant::Supervisor => Condition::all(),
+        Tenant::Bank(bank) => Condition::any()
+            .add(published)
+            .add(loan_product::Column::BankId.eq(bank)),
+        Tenant::Organization(_) | Tenant::Unbound => Condition::all().add(published),
+    }
 }
 
 /// A product the caller's bank offers (404 for any other).
@@ -372,7 +385,7 @@ pub struct ProductFilter {
     pub kind: Option<AssetKind>,
 }
 
-/// List products.
+/// List products: published ones, and the drafts of the caller's own bank.
 #[utoipa::path(
     tag = "products",
     security(("bearer" = [])),
@@ -385,12 +398,14 @@ pub struct ProductFilter {
 #[get("/products")]
 async fn list_products(
     state: web::Data<AppState>,
-    _caller: Authorized<ReadProducts>,
+    caller: Authorized<ReadProducts>,
     filter: Query<ProductFilter>,
     page: Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ProductView>>> {
     let limit = page.limit()?;
-    let mut query = loan_product::Entity::find().order_by_asc(loan_product::Column::Id);
+    let mut query = loan_product::Entity::find()
+        .filter(visible_to(&caller))
+        .order_by_asc(loan_product::Column::Id);
     if let Some(after) = page.after::<Uuid>()? {
         query = query.filter(loan_product::Column::Id.gt(after));
     }
@@ -418,7 +433,7 @@ async fn list_products(
     Ok(web::Json(page))
 }
 
-/// One product.
+/// One product; a draft only for its own bank's staff and the county (404 for others).
 #[utoipa::path(
     tag = "products",
     security(("bearer" = [])),
@@ -431,10 +446,14 @@ async fn list_products(
 #[get("/products/{id}")]
 async fn get_product(
     state: web::Data<AppState>,
-    _caller: Authorized<ReadProducts>,
+    caller: Authorized<ReadProducts>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let product = find(&state.db, *id).await?;
+    let product = loan_product::Entity::find_by_id(*id)
+        .filter(visible_to(&caller))
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let version = product.version;
     Ok(with_etag(
         StatusCode::OK,
