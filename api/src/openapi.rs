@@ -48,12 +48,17 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Every operation that needs a token can answer 401 (no valid session) and 403 (the role may not,
-/// or the password must be changed first): said once here, for every secured operation, so that
-/// generated clients know both.
-pub struct AuthResponses;
+/// Answers every operation of a kind can give, said once here so that generated clients (and the
+/// contract fuzzing of `tests/reliability/contract.sh`) know them all:
+/// - with a token: 401 (no valid session) and 403 (the role may not, or the password must be
+///   changed first);
+/// - with parameters or a body: 400 (a malformed id, query, cursor, header or JSON);
+/// - with a body: 408 (sent too slowly), 413 (too large), 415 (not the documented media type),
+///   422 (fields missing or of the wrong type);
+/// - every operation: 503 while the database cannot be reached (`Retry-After`).
+pub struct SharedResponses;
 
-impl Modify for AuthResponses {
+impl Modify for SharedResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
         let problem = |description: &str| {
@@ -70,16 +75,33 @@ impl Modify for AuthResponses {
             )
         };
         for operation in operations_mut(openapi) {
-            if operation.security.as_ref().is_none_or(Vec::is_empty) {
-                continue;
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_body = operation.request_body.is_some();
+            let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut shared = Vec::new();
+            if secured {
+                shared.push(("401", "No valid access token (`unauthenticated`, `invalid_token`, `token_expired`, `session_revoked`)"));
+                shared.push(("403", "The role may not do this (`forbidden`), or the password must be changed first (`password_change_required`)"));
             }
+            if has_body || has_parameters {
+                shared.push(("400", "The request is malformed: a path id, query, cursor, header or JSON that does not parse (`bad_request`, `malformed_json`, `invalid_query`, `invalid_cursor`)"));
+            }
+            if has_body {
+                shared.push(("408", "The body arrived too slowly (`request_timeout`)"));
+                shared.push(("413", "The body is over the limit (`payload_too_large`)"));
+                shared.push((
+                    "415",
+                    "The body is not of the documented media type (`unsupported_media_type`)",
+                ));
+                shared.push(("422", "The body's fields are missing, of the wrong type or invalid (`validation_failed`, with `errors`)"));
+            }
+            shared.push(("503", "The database cannot be reached; retry after `Retry-After` seconds (`service_unavailable`)"));
             let responses = &mut operation.responses.responses;
-            responses.entry("401".into()).or_insert_with(|| {
-                problem("No valid access token (`unauthenticated`, `invalid_token`, `token_expired`, `session_revoked`)")
-            });
-            responses.entry("403".into()).or_insert_with(|| {
-                problem("The role may not do this (`forbidden`), or the password must be changed first (`password_change_required`)")
-            });
+            for (status, description) in shared {
+                responses
+                    .entry(status.into())
+                    .or_insert_with(|| problem(description));
+            }
         }
     }
 }

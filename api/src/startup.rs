@@ -60,7 +60,7 @@ pub fn api_routes_document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(configure_routes)
         .split_for_parts();
-    utoipa::Modify::modify(&crate::openapi::AuthResponses, &mut document);
+    utoipa::Modify::modify(&crate::openapi::SharedResponses, &mut document);
     crate::openapi::describe_responses(&mut document);
     document
 }

@@ -70,3 +70,56 @@ fn secured_operations_declare_401_and_403() {
     assert!(income["application/json"].is_object(), "{income}");
     assert!(income["text/csv"].is_object(), "{income}");
 }
+
+/// Every `$ref` names a schema the document holds: an unresolvable one leaves a client generator
+/// (and the contract fuzzing) blind to that part.
+#[test]
+fn every_reference_resolves() {
+    fn refs<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
+                    found.push(target);
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let document: serde_json::Value =
+        serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses");
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+    assert!(found.len() > 100, "{} references", found.len());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {target}"));
+        assert!(
+            document["components"]["schemas"][name].is_object(),
+            "{target} is referenced but not defined"
+        );
+    }
+}
+
+/// Answers any operation of a kind can give are declared on every one of them.
+#[test]
+fn shared_answers_are_declared_everywhere() {
+    let document: serde_json::Value =
+        serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses");
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            let responses = &operation["responses"];
+            assert!(responses["503"].is_object(), "{method} {path} lacks 503");
+            if operation["requestBody"].is_object() {
+                for status in ["400", "408", "413", "415", "422"] {
+                    assert!(
+                        responses[status].is_object(),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -654,6 +654,7 @@ pub struct ApplicationFilter {
     pub submitted_to: Option<NaiveDate>,
     /// `id` (default: creation order) or `submitted_at` (the officer's queue: oldest submission
     /// first; only submitted applications).
+    #[param(inline)]
     pub sort: Option<ApplicationSort>,
 }
 
