@@ -15,7 +15,6 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
         // A ping before every checkout doubled the round trips of a read (one per statement);
         // only a connection idle long enough to have been dropped is tested.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
@@ -23,13 +22,18 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("sqlite:") {
         // WAL lets readers run beside the writer; the busy timeout makes a second writer wait
         // for the lock instead of failing at once.
-        options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-                .create_if_missing(true)
-        });
+        // A writer holds its connection while it waits for the file lock, so a burst of writes
+        // can keep every connection busy for seconds: a checkout waits as long as the lock may.
+        options
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
         if let Some(path) = sqlite_file(url)
             && let Some(dir) = std::path::Path::new(path).parent()
             && !dir.as_os_str().is_empty()
@@ -38,7 +42,12 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
     } else {
-        options.max_connections(20);
+        // While PostgreSQL is down, sqlx retries a refused connection until the checkout's
+        // deadline: that deadline is how long a request hangs before its 503. Two seconds is
+        // also far beyond any healthy wait for one of 20 connections.
+        options
+            .max_connections(20)
+            .acquire_timeout(Duration::from_secs(2));
     }
     Database::connect(options)
         .await

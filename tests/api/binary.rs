@@ -136,13 +136,18 @@ pub(crate) async fn start_process(database: &TestDatabase) -> Server {
 }
 
 fn process_environment(database: &TestDatabase) -> BTreeMap<String, String> {
+    environment(&database.url, database.data_dir.path())
+}
+
+/// A deployment's environment for a process on `database_url`, keeping documents in `data_dir`.
+pub(crate) fn environment(
+    database_url: &str,
+    data_dir: &std::path::Path,
+) -> BTreeMap<String, String> {
     [
-        ("DATABASE_URL", database.url.as_str()),
+        ("DATABASE_URL", database_url),
         ("APP_BIND", "127.0.0.1:0"),
-        (
-            "APP_DATA_DIR",
-            &database.data_dir.path().display().to_string(),
-        ),
+        ("APP_DATA_DIR", &data_dir.display().to_string()),
         ("APP_JWT_SECRET", TEST_JWT_SECRET),
         ("APP_ADMIN_MOBILE", ADMIN_MOBILE),
         ("APP_ADMIN_PASSWORD", ADMIN_PASSWORD),
