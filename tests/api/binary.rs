@@ -123,6 +123,7 @@ pub(crate) async fn spawn_processes(count: usize) -> (TestApp, Vec<Server>) {
         address: servers[0].address.clone(),
         db,
         fixture,
+        _server: None,
         database,
     };
     (app, servers)
@@ -158,6 +159,80 @@ pub(crate) fn environment(
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
+}
+
+/// The environment that configures the binary exactly as `settings` (every field named, so a
+/// new setting cannot be forgotten here).
+pub(crate) fn settings_environment(settings: &api::Settings) -> BTreeMap<String, String> {
+    use api::config::{LogFormat, MetricsEndpoint};
+    use secrecy::ExposeSecret;
+    let api::Settings {
+        bind,
+        database_url,
+        data_dir,
+        jwt_secret,
+        admin_mobile,
+        admin_password,
+        log_format,
+        storage_url,
+        metrics,
+        trust_proxy_headers,
+        login_rate_per_address,
+        refresh_rate_per_address,
+        body_timeout_secs,
+        shortfall_sweep_secs,
+        audit_seal_secs,
+    } = settings;
+    let mut env = BTreeMap::new();
+    let mut set = |key: &str, value: String| {
+        env.insert(key.to_owned(), value);
+    };
+    set("APP_BIND", bind.clone());
+    if let Some(url) = database_url {
+        set("DATABASE_URL", url.expose_secret().to_owned());
+    }
+    set("APP_DATA_DIR", data_dir.display().to_string());
+    if let Some(secret) = jwt_secret {
+        set("APP_JWT_SECRET", secret.expose_secret().to_owned());
+    }
+    if let Some(mobile) = admin_mobile {
+        set("APP_ADMIN_MOBILE", mobile.clone());
+    }
+    if let Some(password) = admin_password {
+        set("APP_ADMIN_PASSWORD", password.expose_secret().to_owned());
+    }
+    set(
+        "APP_LOG_FORMAT",
+        match log_format {
+            LogFormat::Json => "json",
+            LogFormat::Pretty => "pretty",
+        }
+        .to_owned(),
+    );
+    if let Some(url) = storage_url {
+        set("APP_STORAGE_URL", url.clone());
+    }
+    set(
+        "APP_METRICS",
+        match metrics {
+            MetricsEndpoint::Main => "main".to_owned(),
+            MetricsEndpoint::Off => "off".to_owned(),
+            MetricsEndpoint::Separate(address) => address.clone(),
+        },
+    );
+    set("APP_TRUST_PROXY_HEADERS", trust_proxy_headers.to_string());
+    set(
+        "APP_LOGIN_RATE_PER_ADDRESS",
+        login_rate_per_address.to_string(),
+    );
+    set(
+        "APP_REFRESH_RATE_PER_ADDRESS",
+        refresh_rate_per_address.to_string(),
+    );
+    set("APP_BODY_TIMEOUT_SECS", body_timeout_secs.to_string());
+    set("APP_SHORTFALL_SWEEP_SECS", shortfall_sweep_secs.to_string());
+    set("APP_AUDIT_SEAL_SECS", audit_seal_secs.to_string());
+    env
 }
 
 /// Reads a pipe line by line in the background; with `port`, reports the port of the

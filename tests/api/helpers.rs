@@ -29,6 +29,9 @@ pub struct TestApp {
     /// A separate connection to the app's database, for asserting its state.
     pub db: DatabaseConnection,
     pub fixture: Fixture,
+    /// The compiled binary serving this app when the suite runs with `TEST_SERVER=binary`;
+    /// held so that the process lives as long as the app.
+    pub _server: Option<crate::binary::Server>,
     pub database: TestDatabase,
 }
 
@@ -167,24 +170,39 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Like [`spawn_app`], with some settings changed first.
+///
+/// With `TEST_SERVER=binary` the app is the compiled `rural-collateral` binary in a process of
+/// its own, configured from the environment with the same settings: the whole suite then runs
+/// against the real start-up path (`.ci/run` does this once, on PostgreSQL).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create().await;
     let mut settings = test_settings(&database);
     adjust(&mut settings);
-    if std::env::var("TEST_LOG").is_ok() {
-        api::telemetry::init(settings.log_format);
-    }
-    let app = Application::build(settings).await.expect("app builds");
-    let port = app.port();
-    tokio::spawn(app.run_until_stopped());
+    let (address, process) = if std::env::var("TEST_SERVER").is_ok_and(|s| s == "binary") {
+        let server = crate::binary::Server::start(
+            &crate::binary::settings_environment(&settings),
+            database.data_dir.path(),
+        );
+        server.wait_ready().await;
+        (server.address.clone(), Some(server))
+    } else {
+        if std::env::var("TEST_LOG").is_ok() {
+            api::telemetry::init(settings.log_format);
+        }
+        let app = Application::build(settings).await.expect("app builds");
+        let port = app.port();
+        tokio::spawn(app.run_until_stopped());
+        (format!("http://127.0.0.1:{port}"), None)
+    };
     let db = Database::connect(&database.url)
         .await
         .expect("test connection");
     let fixture = seed(&db).await;
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
+        address,
         db,
         fixture,
+        _server: process,
         database,
     }
 }

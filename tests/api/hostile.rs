@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -154,6 +155,56 @@ async fn csv_exports_neutralize_formulas_and_storage_keeps_them_literal() {
             !name.starts_with(['=', '+', '-', '@', '\t', '\r']),
             "{name:?} would run as a formula"
         );
+    }
+
+    // A township with an application in it, named like a formula (written straight into the
+    // table: the API has no renaming of regions), so the portfolio has a row to defuse.
+    let desk = crate::review::desk(&app).await;
+    crate::review::submitted(&app, &desk, "100000.00").await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE regions SET name = '@SUM(A1)' WHERE code = '{TOWNSHIP}'"
+        ))
+        .await
+        .unwrap();
+
+    // Every CSV the API writes: no cell a spreadsheet would run (a negative number is data).
+    // The audit export holds the names inside its JSON summaries, never at a cell's start.
+    for (path, names_lead_cells) in [
+        ("/api/v1/stats/income?year=2021", true),
+        (
+            &format!("/api/v1/stats/portfolio?region_code={COUNTY}"),
+            true,
+        ),
+        ("/api/v1/audit-events?limit=100", false),
+    ] {
+        let csv = app
+            .get(path)
+            .bearer(&admin)
+            .header("accept", "text/csv")
+            .send()
+            .await;
+        assert_eq!(csv.status, 200, "{path}: {}", csv.text);
+        assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(csv.bytes.as_slice());
+        let mut cells = 0;
+        let mut defused = 0;
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                cells += 1;
+                defused += usize::from(cell.starts_with('\''));
+                let number = cell.parse::<f64>().is_ok();
+                assert!(
+                    number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{path}: {cell:?} would run as a formula"
+                );
+            }
+        }
+        assert!(cells > 10, "{path}: {cells} cells");
+        assert_eq!(defused > 0, names_lead_cells, "{path}: {defused} defused");
     }
 }
 
