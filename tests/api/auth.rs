@@ -657,3 +657,177 @@ async fn changing_password_signs_out_other_sessions() {
         .assert_problem(401, "invalid_credentials");
     app.sign_in(mobile, "Brand-new-2026").await;
 }
+
+/// Unknown mobiles and wrong passwords cost the same (a password hash is checked either way), so
+/// the answer's timing does not tell which mobiles are registered. Medians of 20 tries each,
+/// alternating, each mobile below its lock-out.
+#[tokio::test]
+async fn unknown_mobile_and_wrong_password_take_the_same_time() {
+    let app = spawn_app().await;
+    let mut known = Vec::new();
+    for _ in 0..5 {
+        known.push(
+            app.create_user("org_operator").await["mobile"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut unknown_times = Vec::new();
+    let mut wrong_times = Vec::new();
+    for round in 0..20 {
+        let started = std::time::Instant::now();
+        app.login(&unique_mobile(), "Wrong-guess-2026")
+            .await
+            .assert_problem(401, "invalid_credentials");
+        unknown_times.push(started.elapsed());
+        let started = std::time::Instant::now();
+        app.login(&known[round % known.len()], "Wrong-guess-2026")
+            .await
+            .assert_problem(401, "invalid_credentials");
+        wrong_times.push(started.elapsed());
+    }
+    let median = |times: &mut Vec<std::time::Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let (unknown, wrong) = (median(&mut unknown_times), median(&mut wrong_times));
+    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
+    println!("median unknown mobile {unknown:?}, wrong password {wrong:?} (ratio {ratio:.2})");
+    assert!(
+        (0.67..=1.5).contains(&ratio),
+        "unknown {unknown:?} vs wrong password {wrong:?}: the timing tells them apart"
+    );
+}
+
+/// Run as a deployment would, with debug logging on: no password, token or hash is ever in a
+/// log line, and no hash is ever in a response.
+#[tokio::test]
+async fn no_secret_reaches_a_log_line_or_a_response() {
+    use sea_orm::EntityTrait;
+    let database = TestDatabase::create().await;
+    let mut env = crate::binary::environment(&database.url, database.data_dir.path());
+    env.insert("RUST_LOG".into(), "debug".into());
+    let server = crate::binary::Server::start(&env, database.data_dir.path());
+    server.wait_ready().await;
+    let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    let app = TestApp {
+        address: server.address.clone(),
+        fixture: seed(&db).await,
+        db,
+        _server: None,
+        database,
+    };
+    let mut responses = Vec::new();
+    let mut secrets = vec![
+        ADMIN_PASSWORD.to_owned(),
+        USER_PASSWORD.to_owned(),
+        TEST_JWT_SECRET.to_owned(),
+    ];
+
+    let admin = app.sign_in(ADMIN_MOBILE, ADMIN_PASSWORD).await;
+    let user = app.create_user("bank_officer").await;
+    let mobile = user["mobile"].as_str().unwrap().to_owned();
+    let login = app.sign_in(&mobile, USER_PASSWORD).await;
+    let changed = app
+        .post("/api/v1/me/password")
+        .bearer(&token_of(&login))
+        .json(&json!({"current_password": USER_PASSWORD, "new_password": "Brand-new-2026"}))
+        .send()
+        .await;
+    changed.assert_status(204);
+    secrets.push("Brand-new-2026".into());
+    let guess = app.login(&mobile, "Wrong-guess-2026").await;
+    guess.assert_problem(401, "invalid_credentials");
+    secrets.push("Wrong-guess-2026".into());
+    let second = app.sign_in(&mobile, "Brand-new-2026").await;
+    let refreshed = app
+        .post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": second["refresh_token"]}))
+        .send()
+        .await;
+    let refreshed = refreshed.assert_status(200).clone();
+    app.post("/api/v1/auth/logout")
+        .bearer(&token_of(&refreshed))
+        .send()
+        .await
+        .assert_status(204);
+    let reset = app
+        .post(&format!(
+            "/api/v1/users/{}/reset-password",
+            user["id"].as_str().unwrap()
+        ))
+        .bearer(&token_of(&admin))
+        .send()
+        .await;
+    secrets.push(
+        reset.assert_status(200)["temporary_password"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+    for issued in [&admin, &login, &second, &refreshed] {
+        for token in ["access_token", "refresh_token"] {
+            let token = issued[token].as_str().unwrap();
+            secrets.push(token.to_owned());
+            // A JWT's signature alone is as good as the token to someone with the rest.
+            if let Some((_, signature)) = token.rsplit_once('.') {
+                secrets.push(signature.to_owned());
+            }
+        }
+    }
+    responses.extend(
+        [admin, login, second, refreshed]
+            .iter()
+            .map(|v| v.to_string()),
+    );
+    responses.extend([changed.text, guess.text]);
+
+    let mut hashes: Vec<String> = entity::user::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.password_hash)
+        .collect();
+    hashes.extend(
+        entity::refresh_token::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.token_hash),
+    );
+    assert!(hashes.len() >= 5);
+    let users = app
+        .get("/api/v1/users?limit=100")
+        .bearer(&app.admin_token().await)
+        .send()
+        .await;
+    responses.push(users.assert_status(200).to_string());
+    for response in &responses {
+        assert!(!response.contains("$argon2"), "a hash in {response}");
+        for hash in &hashes {
+            assert!(!response.contains(hash.as_str()), "a hash in {response}");
+        }
+    }
+
+    let logs = server.output();
+    assert!(
+        logs.len() > 20,
+        "debug logging produced {} lines",
+        logs.len()
+    );
+    for line in &logs {
+        assert!(
+            !line.contains("$argon2"),
+            "a password hash is logged: {line}"
+        );
+        for secret in secrets.iter().chain(&hashes) {
+            assert!(
+                !line.contains(secret.as_str()),
+                "a secret is logged: {line}"
+            );
+        }
+    }
+}

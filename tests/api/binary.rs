@@ -69,6 +69,13 @@ impl Server {
         panic!("never ready:\n{}", self.stderr.lock().unwrap().join("\n"));
     }
 
+    /// Every line the process printed so far, standard output and error.
+    pub(crate) fn output(&self) -> Vec<String> {
+        let mut lines = self.stdout.lock().unwrap().clone();
+        lines.extend(self.stderr.lock().unwrap().iter().cloned());
+        lines
+    }
+
     /// SIGKILL: no drain, no clean-up, as a crash or an out-of-memory kill.
     pub(crate) fn kill9(mut self) {
         let _ = self.child.kill();

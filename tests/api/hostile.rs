@@ -340,3 +340,233 @@ async fn metrics_can_be_switched_off_or_moved_to_an_address_of_their_own() {
         "{text}"
     );
 }
+
+/// Sends raw bytes on a fresh connection and reads until the server answers or closes; `None`
+/// when nothing came back within `wait`.
+async fn raw_exchange(address: &str, bytes: &[u8], wait: Duration) -> Option<(String, Duration)> {
+    let host = address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let started = Instant::now();
+    stream.write_all(bytes).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(wait, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    answer.extend_from_slice(&buf[..n]);
+                    if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    read.ok().map(|()| {
+        (
+            String::from_utf8_lossy(&answer).into_owned(),
+            started.elapsed(),
+        )
+    })
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_refused_and_the_server_lives_on() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    for depth in [200, 100_000] {
+        let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        for body in [
+            nested.clone(),
+            format!(r#"{{"code": "140826102000", "name": {nested}}}"#),
+        ] {
+            let reply = app
+                .post("/api/v1/regions")
+                .bearer(&admin)
+                .body("application/json", body)
+                .send()
+                .await;
+            let status = reply.status.as_u16();
+            assert!(
+                [400, 413, 422].contains(&status),
+                "depth {depth}: {status} {}",
+                reply.text
+            );
+            assert_eq!(
+                reply.header("content-type"),
+                Some("application/problem+json")
+            );
+        }
+    }
+    app.get("/health/ready").send().await.assert_status(200);
+    let regions = app
+        .get("/api/v1/regions?limit=100")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert!(
+        !regions.text.contains("140826102000"),
+        "a refused body stored something"
+    );
+}
+
+#[tokio::test]
+async fn page_sizes_and_cursors_out_of_range_are_400_problems() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    for limit in [
+        "-1",
+        "0",
+        "101",
+        "1000000",
+        "99999999999999999999999",
+        "1e3",
+        "ten",
+    ] {
+        let reply = app
+            .get(&format!("/api/v1/users?limit={limit}"))
+            .bearer(&admin)
+            .send()
+            .await;
+        reply.assert_problem(400, "invalid_query");
+        assert_eq!(reply.body["errors"][0]["field"], "limit", "{}", reply.text);
+    }
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    for cursor in [
+        "%%%".to_owned(),
+        b64(b"not json"),
+        b64(br#""a string where an id belongs""#),
+        b64(br#"{"id": "' OR 1=1 --"}"#),
+        b64(&[0xff, 0xfe, 0x00]),
+        "A".repeat(10_000),
+    ] {
+        app.get(&format!("/api/v1/users?cursor={cursor}"))
+            .bearer(&admin)
+            .send()
+            .await
+            .assert_problem(400, "invalid_cursor");
+    }
+}
+
+#[tokio::test]
+async fn bodies_and_queries_that_are_not_utf8_are_400_problems() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let mut body = br#"{"code": "140826102000", "name": "#.to_vec();
+    body.extend_from_slice(&[b'"', 0xff, 0xfe, b'"', b'}']);
+    app.post("/api/v1/regions")
+        .bearer(&admin)
+        .body("application/json", body)
+        .send()
+        .await
+        .assert_problem(400, "malformed_json");
+    let reply = app
+        .get("/api/v1/organizations?region_code=%FF%FE")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
+    app.get("/api/v1/regions/140826102000")
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn sql_and_markup_are_stored_and_returned_literally() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let hostile = [
+        ("140826102000", "'; DROP TABLE users; --"),
+        ("140826103000", "<script>alert(document.cookie)</script>"),
+        ("140826104000", "\" OR \"1\"=\"1"),
+        ("140826105000", "镇'); DELETE FROM regions WHERE ('1'='1"),
+    ];
+    for (code, name) in hostile {
+        app.post("/api/v1/regions")
+            .bearer(&admin)
+            .json(&json!({"code": code, "name": name}))
+            .send()
+            .await
+            .assert_status(201);
+        let read = app
+            .get(&format!("/api/v1/regions/{code}"))
+            .bearer(&admin)
+            .send()
+            .await;
+        assert_eq!(read.assert_status(200)["name"], name);
+        assert_eq!(read.header("content-type"), Some("application/json"));
+    }
+    // The tables those strings name are all still there, and a filter made of SQL is refused.
+    app.get("/api/v1/me")
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_status(200);
+    let listed = app
+        .get("/api/v1/regions?parent=140826000000&limit=100")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert!(listed.assert_status(200)["items"].as_array().unwrap().len() >= 6);
+    let injected = app
+        .get("/api/v1/organizations?region_code=140826'%20OR%20'1'='1")
+        .bearer(&admin)
+        .send()
+        .await;
+    injected.assert_problem(400, "invalid_query");
+}
+
+#[tokio::test]
+async fn a_huge_content_length_is_refused_before_any_body_arrives() {
+    let app = spawn_app().await;
+    let request = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                   Content-Length: 999999999999\r\n\r\n";
+    let (answer, took) = raw_exchange(&app.address, request.as_bytes(), Duration::from_secs(10))
+        .await
+        .expect("an answer without waiting for the body");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+/// A connection that sends nothing, and one that sends its head a byte at a time (slowloris):
+/// both are closed by the server's request-head timeout instead of being held open.
+#[tokio::test]
+async fn idle_and_slow_connections_are_closed_by_the_server() {
+    let app = spawn_app().await;
+    let idle = raw_exchange(&app.address, b"", Duration::from_secs(15));
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let slow = async move {
+        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let started = Instant::now();
+        let head = b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        stream.write_all(head).await.unwrap();
+        // One more byte a second, for up to 20 s, unless the server hangs up.
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if stream.write_all(b"a").await.is_err() {
+                return started.elapsed();
+            }
+            let mut buf = [0u8; 256];
+            if let Ok(Ok(n)) =
+                tokio::time::timeout(Duration::from_millis(10), stream.read(&mut buf)).await
+            {
+                // An answer (408) or a close.
+                let _ = n;
+                return started.elapsed();
+            }
+        }
+        panic!("a slow client held its connection for 20 s");
+    };
+    let (idle, slow) = tokio::join!(idle, slow);
+    let (_, idle_for) = idle.expect("the idle connection was not closed within 15 s");
+    assert!(idle_for < Duration::from_secs(10), "idle held {idle_for:?}");
+    assert!(slow < Duration::from_secs(10), "slow client held {slow:?}");
+}
