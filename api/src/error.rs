@@ -322,6 +322,13 @@ impl ResponseError for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(1u32));
         }
+        if let ApiError::AccountLocked { until } = self {
+            // The per-mobile limit: the same back-off signal as the per-address 429.
+            let seconds = (*until - Utc::now()).num_seconds().max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if let ApiError::RateLimited { retry_after_secs } = self {
             response
                 .headers_mut()

@@ -60,6 +60,8 @@ pub struct SharedResponses;
 
 impl Modify for SharedResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::Header;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
         use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
         let problem = |description: &str| {
             RefOr::T(
@@ -95,13 +97,23 @@ impl Modify for SharedResponses {
                 ));
                 shared.push(("422", "The body's fields are missing, of the wrong type or invalid (`validation_failed`, with `errors`)"));
             }
-            shared.push(("503", "The database cannot be reached; retry after `Retry-After` seconds (`service_unavailable`)"));
             let responses = &mut operation.responses.responses;
             for (status, description) in shared {
                 responses
                     .entry(status.into())
                     .or_insert_with(|| problem(description));
             }
+            responses.entry("503".into()).or_insert_with(|| {
+                let mut unavailable = problem("The database cannot be reached; retry after `Retry-After` seconds (`service_unavailable`)");
+                if let RefOr::T(response) = &mut unavailable {
+                    let mut retry = Header::new(ObjectBuilder::new().schema_type(Type::Integer));
+                    retry.description = Some("Seconds to wait before retrying".into());
+                    response
+                        .headers
+                        .insert("Retry-After".into(), RefOr::T(retry));
+                }
+                unavailable
+            });
         }
     }
 }

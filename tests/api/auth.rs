@@ -107,6 +107,9 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
         (until - expected).num_seconds().abs() < 30,
         "{until} vs {expected}"
     );
+    // The per-mobile limit says when to come back, as the per-address 429 does.
+    let retry: i64 = fifth.header("retry-after").unwrap().parse().unwrap();
+    assert!((880..=900).contains(&retry), "Retry-After: {retry}");
 
     // The right password does not help while locked.
     app.login(mobile, USER_PASSWORD)

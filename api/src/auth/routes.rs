@@ -73,8 +73,8 @@ impl LoginResponse {
         (status = 401, description = "Wrong mobile or password", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account disabled", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a mobile number, or control characters", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Too many wrong passwords: locked until `locked_until`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many sign-ins from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Too many wrong passwords for this mobile: locked until `locked_until`; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds until the lock ends"))),
+        (status = 429, description = "Too many sign-ins from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds until the next try is counted"))),
     )
 )]
 #[post("/auth/login")]
@@ -127,7 +127,7 @@ pub struct RefreshRequest {
         (status = 200, body = LoginResponse),
         (status = 401, description = "Unknown, reused, revoked or expired refresh token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many refreshes from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many refreshes from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds until the next try is counted"))),
     )
 )]
 #[post("/auth/refresh")]
@@ -194,7 +194,7 @@ pub struct ChangePasswordRequest {
         (status = 204, description = "Changed"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Too many wrong current passwords: locked like sign-in", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Too many wrong current passwords: locked like sign-in; see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds until the lock ends"))),
     )
 )]
 #[post("/me/password")]
