@@ -68,6 +68,8 @@ token() {
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
 
+# One worker: with two threads, Python 3.11.7's parser trips over Hypothesis's look-ups of
+# lambda sources now and then ("AST constructor recursion depth mismatch", CPython gh-106905).
 # Sign-out and password changes would end the very session the run fuzzes with; they are tried
 # in tests/api/auth.rs instead.
 EXCLUDED='^/api/v1/(auth/logout|me/password|users/\{id\}/reset-password)$'
@@ -84,7 +86,7 @@ for who in admin:13800138000 supervisor:13800138001 org_operator:13800138010 \
         --phases examples,coverage,fuzzing \
         --max-examples "$MAX_EXAMPLES" \
         --seed "$SEED" \
-        --workers 2 \
+        --workers 1 \
         --request-timeout 10 \
         --no-color \
         --report junit --report-dir "$WORK/contract-$role"; then
