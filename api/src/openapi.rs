@@ -55,6 +55,8 @@ impl Modify for BearerAuth {
 /// - with parameters or a body: 400 (a malformed id, query, cursor, header or JSON);
 /// - with a body: 408 (sent too slowly), 413 (too large), 415 (not the documented media type),
 ///   422 (fields missing or of the wrong type);
+/// - with an `Idempotency-Key`: 409 (the same key is still being processed) and 422 (the key was
+///   used for a different request);
 /// - every operation: 503 while the database cannot be reached (`Retry-After`).
 pub struct SharedResponses;
 
@@ -80,6 +82,11 @@ impl Modify for SharedResponses {
             let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
             let has_body = operation.request_body.is_some();
             let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let idempotent = operation.parameters.as_ref().is_some_and(|p| {
+                p.iter().any(
+                    |p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case("Idempotency-Key")),
+                )
+            });
             let mut shared = Vec::new();
             if secured {
                 shared.push(("401", "No valid access token (`unauthenticated`, `invalid_token`, `token_expired`, `session_revoked`)"));
@@ -87,6 +94,10 @@ impl Modify for SharedResponses {
             }
             if has_body || has_parameters {
                 shared.push(("400", "The request is malformed: a path id, query, cursor, header or JSON that does not parse (`bad_request`, `malformed_json`, `invalid_query`, `invalid_cursor`)"));
+            }
+            if idempotent {
+                shared.push(("409", "The same `Idempotency-Key` is still being processed (`idempotency_key_in_flight`)"));
+                shared.push(("422", "The `Idempotency-Key` was used for a different request (`idempotency_key_reused`)"));
             }
             if has_body {
                 shared.push(("408", "The body arrived too slowly (`request_timeout`)"));

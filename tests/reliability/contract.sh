@@ -7,6 +7,10 @@
 #   tests/reliability/contract.sh                 # bounded run, as CI does (embedded SQLite)
 #   CONTRACT_MAX_EXAMPLES=200 tests/reliability/contract.sh      # the long run
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/contract tests/reliability/contract.sh
+#
+# Each role is fuzzed twice: with random ids in the paths (every answer to an unknown or malformed
+# id), and with the ids of objects the role can see (ids.py), so that bodies and state rules are
+# reached past the 404.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -25,7 +29,8 @@ if ! cmp -s tests/reliability/requirements.txt "$VENV/requirements.txt" 2>/dev/n
     cp tests/reliability/requirements.txt "$VENV/requirements.txt"
 fi
 
-cargo build --quiet --bin rural-collateral
+# `--workspace`: the features of the workspace's test build, so nothing is compiled twice.
+cargo build --quiet --workspace --bin rural-collateral
 BINARY="$TARGET/debug/rural-collateral"
 
 RUN=$(mktemp -d)
@@ -78,20 +83,25 @@ for who in admin:13800138000 supervisor:13800138001 org_operator:13800138010 \
     bank_officer:13800138020 bank_approver:13800138030; do
     role=${who%%:*}
     mobile=${who#*:}
-    echo "== schemathesis as $role ($MAX_EXAMPLES examples per operation)"
-    if ! "$VENV/bin/schemathesis" run "$BASE/api-docs/openapi.json" \
-        --header "Authorization: Bearer $(token "$mobile")" \
-        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-        --exclude-path-regex "$EXCLUDED" \
-        --phases examples,coverage,fuzzing \
-        --max-examples "$MAX_EXAMPLES" \
-        --seed "$SEED" \
-        --workers 1 \
-        --request-timeout 10 \
-        --no-color \
-        --report junit --report-dir "$WORK/contract-$role"; then
-        STATUS=1
-    fi
+    TOKEN=$(token "$mobile")
+    python3 tests/reliability/ids.py "$BASE" "$TOKEN" >"$RUN/real-ids-$role.toml"
+    printf '' >"$RUN/random-ids.toml"
+    for ids in random-ids real-ids-$role; do
+        echo "== schemathesis as $role, ${ids%-$role} ($MAX_EXAMPLES examples per operation)"
+        if ! "$VENV/bin/schemathesis" --config-file "$RUN/$ids.toml" run "$BASE/api-docs/openapi.json" \
+            --header "Authorization: Bearer $TOKEN" \
+            --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+            --exclude-path-regex "$EXCLUDED" \
+            --phases examples,coverage,fuzzing \
+            --max-examples "$MAX_EXAMPLES" \
+            --seed "$SEED" \
+            --workers 1 \
+            --request-timeout 10 \
+            --no-color \
+            --report junit --report-dir "$WORK/contract-$role-${ids%-$role}"; then
+            STATUS=1
+        fi
+    done
 done
 
 # An error our own code logged is a defect even when the response looked fine. (actix-http logs

@@ -264,7 +264,11 @@ pub async fn list_documents(
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-None-Match" = Option<String>, Header)),
     responses(
-        (status = 200, description = "The bytes", content_type = "application/octet-stream", headers(("ETag" = String))),
+        (status = 200, description = "The bytes, with the type read from them at upload", content(
+            ("application/pdf"),
+            ("image/jpeg"),
+            ("image/png"),
+        ), headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
