@@ -123,3 +123,72 @@ fn shared_answers_are_declared_everywhere() {
         }
     }
 }
+
+/// The patterns the document gives clients for mobiles, region codes and USCCs are where they
+/// belong and agree with the parsers: every value the pattern admits parses, and samples it
+/// refuses do not.
+#[test]
+fn documented_patterns_agree_with_the_parsers() {
+    use api::domain::{Mobile, RegionCode, Uscc};
+    let document: serde_json::Value =
+        serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses");
+    let schemas = &document["components"]["schemas"];
+    let pattern_of = |schema: &str, field: &str| {
+        let pattern = schemas[schema]["properties"][field]["pattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{schema}.{field} has no pattern"));
+        regex::Regex::new(pattern).expect("a valid pattern")
+    };
+    for (schema, field) in [
+        ("LoginRequest", "mobile"),
+        ("CreateUserRequest", "mobile"),
+        ("CreateOrganizationRequest", "legal_rep_mobile"),
+        ("UpdateOrganizationRequest", "legal_rep_mobile"),
+    ] {
+        let pattern = pattern_of(schema, field);
+        for mobile in ["13800138000", "19912345678"] {
+            assert!(pattern.is_match(mobile) && Mobile::parse(mobile).is_ok());
+        }
+        for bad in ["12800138000", "1380013800", "138001380001", "1380013800a"] {
+            assert!(
+                !pattern.is_match(bad) && Mobile::parse(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
+    for (schema, field) in [
+        ("CreateOrganizationRequest", "region_code"),
+        ("UpdateOrganizationRequest", "region_code"),
+        ("CreateAssetRequest", "region_code"),
+        ("UpdateAssetRequest", "region_code"),
+        ("CreateBranchRequest", "region_code"),
+        ("CreateRegionRequest", "code"),
+        ("CreateRegionRequest", "parent_code"),
+    ] {
+        let pattern = pattern_of(schema, field);
+        assert!(pattern.is_match("140826100001") && RegionCode::parse("140826100001").is_ok());
+        for bad in ["14082610000", "1408261000011", "14082610000x"] {
+            assert!(
+                !pattern.is_match(bad) && RegionCode::parse(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
+    for (schema, field) in [
+        ("CreateOrganizationRequest", "uscc"),
+        ("UpdateOrganizationRequest", "uscc"),
+        ("CreateEntityRequest", "uscc"),
+        ("UpdateEntityRequest", "uscc"),
+    ] {
+        let pattern = pattern_of(schema, field);
+        let valid = "91350100M000100Y43";
+        assert!(pattern.is_match(valid) && Uscc::parse(valid).is_ok());
+        for bad in [
+            "91350100M000100Y4",
+            "91350100M000100YI3",
+            "91350100M000100Y433",
+        ] {
+            assert!(!pattern.is_match(bad) && Uscc::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -79,12 +79,14 @@ token() {
 # in tests/api/auth.rs instead.
 EXCLUDED='^/api/v1/(auth/logout|me/password|users/\{id\}/reset-password)$'
 STATUS=0
+# Schemathesis and Hypothesis keep their caches in the working directory: under target/.
+cd "$WORK"
 for who in admin:13800138000 supervisor:13800138001 org_operator:13800138010 \
     bank_officer:13800138020 bank_approver:13800138030; do
     role=${who%%:*}
     mobile=${who#*:}
     TOKEN=$(token "$mobile")
-    python3 tests/reliability/ids.py "$BASE" "$TOKEN" >"$RUN/real-ids-$role.toml"
+    python3 "$ROOT/tests/reliability/ids.py" "$BASE" "$TOKEN" >"$RUN/real-ids-$role.toml"
     printf '' >"$RUN/random-ids.toml"
     for ids in random-ids real-ids-$role; do
         echo "== schemathesis as $role, ${ids%-$role} ($MAX_EXAMPLES examples per operation)"

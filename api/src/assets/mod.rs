@@ -381,6 +381,7 @@ pub struct CreateAssetRequest {
     pub kind: AssetKind,
     pub name: String,
     /// Where it is: any region code (usually the village).
+    #[schema(pattern = r"^\d{12}$")]
     pub region_code: String,
     pub address: String,
     pub quantity: Quantity,
@@ -510,6 +511,7 @@ async fn get_asset(
 #[derive(Deserialize, ToSchema, Default)]
 pub struct UpdateAssetRequest {
     pub name: Option<String>,
+    #[schema(pattern = r"^\d{12}$")]
     pub region_code: Option<String>,
     pub address: Option<String>,
     pub quantity: Option<Quantity>,

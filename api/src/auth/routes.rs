@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
-    #[schema(example = "13800000000")]
+    #[schema(example = "13800000000", pattern = r"^1[3-9]\d{9}$")]
     pub mobile: String,
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,

@@ -292,6 +292,7 @@ pub struct CreateBranchRequest {
     #[schema(example = "古绛支行")]
     pub name: String,
     /// Where the branch is, if known.
+    #[schema(pattern = r"^\d{12}$")]
     pub region_code: Option<String>,
 }
 

@@ -107,6 +107,7 @@ pub struct CreateEntityRequest {
     pub organization_id: Option<Uuid>,
     pub kind: EquityKind,
     pub name: String,
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$")]
     pub uscc: Option<String>,
 }
 
@@ -202,6 +203,7 @@ async fn get_entity(
 pub struct UpdateEntityRequest {
     pub kind: Option<EquityKind>,
     pub name: Option<String>,
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$")]
     pub uscc: Option<String>,
 }
 

@@ -194,10 +194,13 @@ pub struct CreateOrganizationRequest {
     #[schema(example = "北庄村股份经济合作社")]
     pub name: String,
     /// 18 characters with a valid GB 32100 check character.
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$")]
     pub uscc: String,
     /// A village's 12-digit code; the village must exist.
+    #[schema(pattern = r"^\d{12}$")]
     pub region_code: String,
     pub legal_rep_name: String,
+    #[schema(pattern = r"^1[3-9]\d{9}$")]
     pub legal_rep_mobile: String,
     #[schema(minimum = 0)]
     pub member_households: i64,
@@ -233,6 +236,7 @@ async fn create_organization(
 #[into_params(parameter_in = Query)]
 pub struct OrganizationFilter {
     /// Any region: a county or township code lists everything beneath it.
+    #[param(pattern = r"^\d{12}$")]
     pub region_code: Option<String>,
     /// Part of the name or USCC.
     pub q: Option<String>,
@@ -330,10 +334,13 @@ pub struct UpdateOrganizationRequest {
     /// Admin only.
     pub name: Option<String>,
     /// Admin only.
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$")]
     pub uscc: Option<String>,
     /// Admin only; a village.
+    #[schema(pattern = r"^\d{12}$")]
     pub region_code: Option<String>,
     pub legal_rep_name: Option<String>,
+    #[schema(pattern = r"^1[3-9]\d{9}$")]
     pub legal_rep_mobile: Option<String>,
     pub member_households: Option<i64>,
     /// Admin only.

@@ -49,6 +49,7 @@ impl From<region::Model> for RegionView {
 #[into_params(parameter_in = Query)]
 pub struct RegionFilter {
     /// Only the regions directly beneath this one.
+    #[param(pattern = r"^\d{12}$")]
     pub parent_code: Option<String>,
     pub level: Option<RegionLevel>,
 }
@@ -120,13 +121,14 @@ async fn get_region(
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateRegionRequest {
-    #[schema(example = "140826100201")]
+    #[schema(example = "140826100201", pattern = r"^\d{12}$")]
     pub code: String,
     #[schema(example = "北庄村")]
     pub name: String,
     /// Optional: when given, must be the level the code implies.
     pub level: Option<RegionLevel>,
     /// Optional: when given, must be the parent the code implies.
+    #[schema(pattern = r"^\d{12}$")]
     pub parent_code: Option<String>,
 }
 

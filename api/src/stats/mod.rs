@@ -39,7 +39,7 @@ pub struct IncomeStatsQuery {
     #[param(example = 2021)]
     pub year: i32,
     /// Limit to a region and everything beneath it (default: every organization).
-    #[param(example = "140826000000")]
+    #[param(example = "140826000000", pattern = r"^\d{12}$")]
     pub region_code: Option<String>,
 }
 

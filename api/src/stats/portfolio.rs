@@ -31,7 +31,7 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct PortfolioQuery {
     /// Organizations in this region and beneath it (default: everywhere).
-    #[param(example = "140826000000")]
+    #[param(example = "140826000000", pattern = r"^\d{12}$")]
     pub region_code: Option<String>,
     /// One bank's book. Bank staff see their own bank's only (another bank is 403).
     pub bank_id: Option<Uuid>,

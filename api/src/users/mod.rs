@@ -106,7 +106,7 @@ async fn view(db: &impl sea_orm::ConnectionTrait, user: user::Model) -> Result<U
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateUserRequest {
-    #[schema(example = "13912345678")]
+    #[schema(example = "13912345678", pattern = r"^1[3-9]\d{9}$")]
     pub mobile: String,
     #[schema(example = "王芳")]
     pub display_name: String,
