@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::binary::spawn_processes;
 use crate::helpers::*;
 use crate::loans::{PDF, today};
+use crate::permissions::Ids;
 use crate::review::{act, approved, desk, disbursement, recommendation};
 
 /// Reads every tenant may make of any object: the region tree, the banks, and the product
@@ -26,70 +27,52 @@ const SHARED: &[(&str, &str)] = &[
     ("GET", "/api/v1/products/{id}"),
 ];
 
-/// The objects of the fixture organization and the fixture bank, by the path parameter that
-/// names them.
-struct Owned {
-    application: String,
-    asset: String,
-    valuation: String,
-    document: String,
-    entity: String,
-    share: String,
-    product: String,
-    notification: String,
-    org: Uuid,
-    bank: Uuid,
-    user: String,
-}
-
-impl Owned {
-    /// The path with the owner's ids in it, or with ids that name nothing (`absent`).
-    fn fill(&self, path: &str, absent: bool) -> String {
-        let object = path
-            .trim_start_matches("/api/v1/")
-            .split('/')
-            .next()
-            .unwrap_or_default();
-        let mut filled = path.to_owned();
-        let mut put = |placeholder: &str, value: String| {
-            let value = if absent && placeholder != "{year}" && placeholder != "{code}" {
-                Uuid::now_v7().to_string()
-            } else {
-                value
-            };
-            filled = filled.replace(placeholder, &value);
+/// The path with the owner's ids in it, or with ids that name nothing (`absent`).
+fn fill(ids: &Ids, path: &str, absent: bool) -> String {
+    let object = path
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let mut filled = path.to_owned();
+    let mut put = |placeholder: &str, value: String| {
+        let value = if absent && placeholder != "{year}" && placeholder != "{code}" {
+            Uuid::now_v7().to_string()
+        } else {
+            value
         };
-        let id = match object {
-            "applications" => self.application.clone(),
-            "assets" => self.asset.clone(),
-            "documents" => self.document.clone(),
-            "equity-entities" => self.entity.clone(),
-            "products" => self.product.clone(),
-            "notifications" => self.notification.clone(),
-            "organizations" => self.org.to_string(),
-            "banks" => self.bank.to_string(),
-            "users" => self.user.clone(),
-            "regions" => VILLAGE.to_owned(),
-            other => panic!("a new kind of object in {path} ({other}): name its owner's id here"),
-        };
-        if path.contains("{id}") {
-            put("{id}", id);
-        }
-        if path.contains("{valuation_id}") {
-            put("{valuation_id}", self.valuation.clone());
-        }
-        if path.contains("{sid}") {
-            put("{sid}", self.share.clone());
-        }
-        if path.contains("{year}") {
-            put("{year}", "2021".to_owned());
-        }
-        if path.contains("{code}") {
-            put("{code}", VILLAGE.to_owned());
-        }
-        assert!(!filled.contains('{'), "an unknown path parameter in {path}");
-        filled
+        filled = filled.replace(placeholder, &value);
+    };
+    let id = match object {
+        "applications" => ids.application.clone(),
+        "assets" => ids.asset.clone(),
+        "documents" => ids.document.clone(),
+        "equity-entities" => ids.entity.clone(),
+        "products" => ids.product.clone(),
+        "notifications" => ids.notification.clone(),
+        "organizations" => ids.org.clone(),
+        "banks" => ids.bank.clone(),
+        "users" => ids.user.clone(),
+        "regions" => ids.code.clone(),
+        other => panic!("a new kind of object in {path} ({other}): name its owner's id here"),
+    };
+    if path.contains("{id}") {
+        put("{id}", id);
     }
+    if path.contains("{valuation_id}") {
+        put("{valuation_id}", ids.valuation.clone());
+    }
+    if path.contains("{sid}") {
+        put("{sid}", ids.share.clone());
+    }
+    if path.contains("{year}") {
+        put("{year}", ids.year.clone());
+    }
+    if path.contains("{code}") {
+        put("{code}", ids.code.clone());
+    }
+    assert!(!filled.contains('{'), "an unknown path parameter in {path}");
+    filled
 }
 
 /// A body the route would accept from its owner, so that the only thing wrong is whose object it
@@ -227,7 +210,7 @@ async fn fingerprint(app: &TestApp) -> Vec<(String, i64)> {
     counts
 }
 
-async fn owned_objects(app: &TestApp) -> (Owned, String) {
+async fn owned_objects(app: &TestApp) -> (Ids, String) {
     let desk = desk(app).await;
     let application = approved(app, &desk, "100000.00").await;
     act(
@@ -275,7 +258,7 @@ async fn owned_objects(app: &TestApp) -> (Owned, String) {
         .as_str()
         .unwrap()
         .to_owned();
-    let owned = Owned {
+    let owned = Ids {
         application,
         valuation: first_id(&valuations),
         document: desk.loan.resolution.clone(),
@@ -284,9 +267,11 @@ async fn owned_objects(app: &TestApp) -> (Owned, String) {
         share,
         product: desk.loan.product.clone(),
         notification: first_id(&notifications),
-        org: app.fixture.org,
-        bank: app.fixture.bank,
+        org: app.fixture.org.to_string(),
+        bank: app.fixture.bank.to_string(),
         user,
+        code: VILLAGE.to_owned(),
+        year: "2021".to_owned(),
     };
     (owned, desk.loan.operator)
 }
@@ -330,7 +315,7 @@ async fn every_route_with_an_id_hides_one_tenants_objects_from_every_other_tenan
                 &app,
                 token,
                 method,
-                &owned.fill(path, false),
+                &fill(&owned, path, false),
                 *multipart,
                 body.as_ref(),
             )
@@ -343,7 +328,7 @@ async fn every_route_with_an_id_hides_one_tenants_objects_from_every_other_tenan
                 &app,
                 token,
                 method,
-                &owned.fill(path, true),
+                &fill(&owned, path, true),
                 *multipart,
                 body.as_ref(),
             )

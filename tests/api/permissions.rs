@@ -8,19 +8,20 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// Ids to put in paths: real ones, or the OpenAPI placeholders.
-struct Ids {
-    user: String,
-    org: String,
-    bank: String,
-    code: String,
-    year: String,
-    asset: String,
-    valuation: String,
-    document: String,
-    entity: String,
-    share: String,
-    product: String,
-    application: String,
+pub(crate) struct Ids {
+    pub(crate) user: String,
+    pub(crate) org: String,
+    pub(crate) bank: String,
+    pub(crate) code: String,
+    pub(crate) year: String,
+    pub(crate) asset: String,
+    pub(crate) valuation: String,
+    pub(crate) document: String,
+    pub(crate) entity: String,
+    pub(crate) share: String,
+    pub(crate) product: String,
+    pub(crate) application: String,
+    pub(crate) notification: String,
 }
 
 type Row = (
@@ -58,6 +59,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         share,
         product,
         application,
+        notification,
     } = ids;
     let invalid = Some(json!({}));
     vec![
@@ -559,7 +561,7 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         ),
         (
             Method::POST,
-            format!("/api/v1/notifications/{application}/read"),
+            format!("/api/v1/notifications/{notification}/read"),
             "",
             None,
             EVERYONE,
@@ -592,6 +594,7 @@ async fn every_role_on_every_protected_endpoint() {
         share: uuid::Uuid::now_v7().to_string(),
         product: uuid::Uuid::now_v7().to_string(),
         application: uuid::Uuid::now_v7().to_string(),
+        notification: uuid::Uuid::now_v7().to_string(),
     };
     for role in ROLES {
         for (method, path, query, body, allowed) in matrix(&ids) {
@@ -664,6 +667,7 @@ fn the_matrix_covers_every_protected_endpoint() {
         share: "{sid}".into(),
         product: "{id}".into(),
         application: "{id}".into(),
+        notification: "{id}".into(),
     };
     let tested: BTreeSet<(String, String)> = matrix(&placeholders)
         .into_iter()
