@@ -1,6 +1,11 @@
 //! `docs/openapi.json` is the committed copy of the document the code generates.
 //! Regenerate with `UPDATE_OPENAPI=1 cargo test --test api openapi`.
 
+/// The generated document as plain JSON, for reading like a client would.
+fn document_json() -> serde_json::Value {
+    serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses")
+}
+
 #[test]
 fn committed_document_matches_the_code() {
     let generated = api::openapi::document()
@@ -22,8 +27,7 @@ fn committed_document_matches_the_code() {
 /// document otherwise.
 #[test]
 fn every_response_has_a_description() {
-    let document: serde_json::Value =
-        serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses");
+    let document = document_json();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("item") {
             for (status, response) in operation["responses"].as_object().expect("responses") {
@@ -42,8 +46,7 @@ fn every_response_has_a_description() {
 /// is needed, 429 where sign-in is rate-limited.
 #[test]
 fn secured_operations_declare_401_and_403() {
-    let document: serde_json::Value =
-        serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses");
+    let document = document_json();
     let mut secured = 0;
     for (path, item) in document["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("item") {
@@ -87,8 +90,7 @@ fn every_reference_resolves() {
             _ => {}
         }
     }
-    let document: serde_json::Value =
-        serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses");
+    let document = document_json();
     let mut found = Vec::new();
     refs(&document, &mut found);
     assert!(found.len() > 100, "{} references", found.len());
@@ -106,8 +108,7 @@ fn every_reference_resolves() {
 /// Answers any operation of a kind can give are declared on every one of them.
 #[test]
 fn shared_answers_are_declared_everywhere() {
-    let document: serde_json::Value =
-        serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses");
+    let document = document_json();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("item") {
             let responses = &operation["responses"];
@@ -130,8 +131,7 @@ fn shared_answers_are_declared_everywhere() {
 #[test]
 fn documented_patterns_agree_with_the_parsers() {
     use api::domain::{Mobile, RegionCode, Uscc};
-    let document: serde_json::Value =
-        serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses");
+    let document = document_json();
     let schemas = &document["components"]["schemas"];
     let pattern_of = |schema: &str, field: &str| {
         let pattern = schemas[schema]["properties"][field]["pattern"]
