@@ -170,14 +170,23 @@ fn missing_field(message: &str) -> Option<&str> {
     message.strip_prefix("missing field `")?.split('`').next()
 }
 
-/// The version a client read, from `If-Match`; absent means "do not check".
-pub struct IfMatch(pub Option<i32>);
+/// The versions a client read, from `If-Match`; absent (or `*`) means "do not check".
+///
+/// A tag that is not one of our versions can never match: like a stale one it answers 412, but
+/// only once the object has been found (RFC 9110 §13.2.1: a 404 comes before any precondition).
+#[derive(Debug, PartialEq, Eq)]
+pub enum IfMatch {
+    Any,
+    OneOf(Vec<i32>),
+}
 
 impl IfMatch {
-    /// Fails with 412 when the client read an older version than `current`.
+    /// Fails with 412 unless the client read the `current` version.
     pub fn check(&self, current: i32) -> Result<(), ApiError> {
-        match self.0 {
-            Some(expected) if expected != current => Err(ApiError::PreconditionFailed),
+        match self {
+            IfMatch::OneOf(versions) if !versions.contains(&current) => {
+                Err(ApiError::PreconditionFailed)
+            }
             _ => Ok(()),
         }
     }
@@ -188,25 +197,30 @@ impl FromRequest for IfMatch {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(parse_if_match(req.headers().get(header::IF_MATCH)))
+        std::future::ready(Ok(parse_if_match(req.headers().get(header::IF_MATCH))))
     }
 }
 
-fn parse_if_match(value: Option<&HeaderValue>) -> Result<IfMatch, ApiError> {
+fn parse_if_match(value: Option<&HeaderValue>) -> IfMatch {
     let Some(value) = value else {
-        return Ok(IfMatch(None));
+        return IfMatch::Any;
     };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::PreconditionFailed)?
-        .trim();
-    if text == "*" {
-        return Ok(IfMatch(None));
+    let text = String::from_utf8_lossy(value.as_bytes());
+    if text.trim() == "*" {
+        return IfMatch::Any;
     }
-    let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    tag.parse()
-        .map(|v| IfMatch(Some(v)))
-        .map_err(|_| ApiError::PreconditionFailed)
+    IfMatch::OneOf(
+        text.split(',')
+            .filter_map(|tag| {
+                let tag = tag.trim();
+                tag.strip_prefix("W/")
+                    .unwrap_or(tag)
+                    .trim_matches('"')
+                    .parse()
+                    .ok()
+            })
+            .collect(),
+    )
 }
 
 /// The `ETag` header value for an object version.
@@ -402,13 +416,16 @@ mod tests {
 
     #[test]
     fn if_match_forms() {
-        let v = HeaderValue::from_static("\"3\"");
-        assert_eq!(parse_if_match(Some(&v)).unwrap().0, Some(3));
-        let v = HeaderValue::from_static("W/\"4\"");
-        assert_eq!(parse_if_match(Some(&v)).unwrap().0, Some(4));
-        let v = HeaderValue::from_static("*");
-        assert_eq!(parse_if_match(Some(&v)).unwrap().0, None);
-        assert_eq!(parse_if_match(None).unwrap().0, None);
-        assert!(IfMatch(Some(2)).check(3).is_err());
+        let parsed = |text: &'static str| parse_if_match(Some(&HeaderValue::from_static(text)));
+        assert_eq!(parsed("\"3\""), IfMatch::OneOf(vec![3]));
+        assert_eq!(parsed("W/\"4\""), IfMatch::OneOf(vec![4]));
+        assert_eq!(parsed("\"1\", \"2\""), IfMatch::OneOf(vec![1, 2]));
+        assert_eq!(parsed("*"), IfMatch::Any);
+        assert_eq!(parse_if_match(None), IfMatch::Any);
+        assert!(IfMatch::OneOf(vec![2]).check(3).is_err());
+        assert!(IfMatch::OneOf(vec![2, 3]).check(3).is_ok());
+        // Not one of our tags: never matches, whatever the version.
+        assert_eq!(parsed("\"abc\""), IfMatch::OneOf(vec![]));
+        assert!(parsed("garbage").check(1).is_err());
     }
 }

@@ -245,6 +245,34 @@ async fn update_with_etag_and_stale_etag_gets_412() {
     stale.assert_problem(412, "precondition_failed");
     let now = app.get(&path).bearer(&admin).send().await;
     assert_eq!(now.body["display_name"], "李审批");
+
+    // A tag we never issued never matches, but a missing object is a 404 first (found by the
+    // contract fuzzing: a garbled If-Match answered 412 for any id); a list matches any of its
+    // tags.
+    for garbled in ["garbage", "\"v2\"", "\"\""] {
+        app.patch(&path)
+            .bearer(&admin)
+            .header("if-match", garbled)
+            .json(&json!({"display_name": "Someone else"}))
+            .send()
+            .await
+            .assert_problem(412, "precondition_failed");
+        app.patch(&format!("/api/v1/users/{}", uuid::Uuid::now_v7()))
+            .bearer(&admin)
+            .header("if-match", garbled)
+            .json(&json!({"display_name": "Someone else"}))
+            .send()
+            .await
+            .assert_problem(404, "not_found");
+    }
+    let listed = app
+        .patch(&path)
+        .bearer(&admin)
+        .header("if-match", "\"1\", \"2\"")
+        .json(&json!({"display_name": "王审批"}))
+        .send()
+        .await;
+    assert_eq!(listed.assert_status(200)["version"], 3);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 #
 #   tests/reliability/contract.sh                 # bounded run, as CI does (embedded SQLite)
 #   CONTRACT_MAX_EXAMPLES=200 tests/reliability/contract.sh      # the long run
+#   CONTRACT_CHECKS=negative_data_rejection tests/reliability/contract.sh   # other checks
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/contract tests/reliability/contract.sh
 #
 # Each role is fuzzed twice: with random ids in the paths (every answer to an unknown or malformed
@@ -16,6 +17,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 MAX_EXAMPLES="${CONTRACT_MAX_EXAMPLES:-10}"
 SEED="${CONTRACT_SEED:-20261129}"
+CHECKS="${CONTRACT_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 WORK="$TARGET/reliability"
 VENV="$WORK/venv"
@@ -92,7 +94,7 @@ for who in admin:13800138000 supervisor:13800138001 org_operator:13800138010 \
         echo "== schemathesis as $role, ${ids%-$role} ($MAX_EXAMPLES examples per operation)"
         if ! "$VENV/bin/schemathesis" --config-file "$RUN/$ids.toml" run "$BASE/api-docs/openapi.json" \
             --header "Authorization: Bearer $TOKEN" \
-            --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+            --checks "$CHECKS" \
             --exclude-path-regex "$EXCLUDED" \
             --phases examples,coverage,fuzzing \
             --max-examples "$MAX_EXAMPLES" \
