@@ -359,7 +359,7 @@ async fn every_mutating_route_writes_exactly_one_audit_event() {
         }))
         .send()
         .await;
-    let land_id = land.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let land_id = land.created_id();
     walk.once(
         "POST /api/v1/assets/{id}/verification",
         app.post(&format!("/api/v1/assets/{land_id}/verification"))
@@ -506,7 +506,7 @@ async fn every_mutating_route_writes_exactly_one_audit_event() {
         }))
         .send()
         .await;
-    let second = second.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let second = second.created_id();
     for (token, action) in [(&operator, "submit"), (&officer, "claim")] {
         app.post(&format!("/api/v1/applications/{second}/{action}"))
             .bearer(token)
@@ -582,7 +582,7 @@ async fn every_mutating_route_writes_exactly_one_audit_event() {
         .json(&json!({"amount": "50000.00", "term_months": 12, "purpose": "planting"}))
         .send()
         .await;
-    let third = third.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let third = third.created_id();
     walk.once(
         "POST /api/v1/applications/{id}/withdraw",
         app.post(&format!("/api/v1/applications/{third}/withdraw"))
@@ -625,7 +625,7 @@ async fn a_refused_change_writes_no_event() {
         }))
         .send()
         .await;
-    let asset_id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let asset_id = asset.created_id();
     let before = count(&app).await;
     app.post(&format!("/api/v1/assets/{asset_id}/verification"))
         .bearer(&admin)
@@ -662,7 +662,7 @@ async fn asset_chain(app: &TestApp) -> Vec<audit_event::Model> {
         }))
         .send()
         .await;
-    let id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let id = asset.created_id();
     for address in ["北庄村东", "北庄村西"] {
         app.patch(&format!("/api/v1/assets/{id}"))
             .bearer(&operator)
@@ -877,12 +877,7 @@ async fn assets(app: &TestApp, operator: &str, n: usize) -> Vec<String> {
             }))
             .send()
             .await;
-        ids.push(
-            created.assert_status(201)["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(created.created_id());
     }
     ids
 }

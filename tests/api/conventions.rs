@@ -232,7 +232,7 @@ async fn created_objects_carry_location_and_etag() {
         }))
         .send()
         .await;
-    let asset_id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let asset_id = asset.created_id();
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     created.push(
         app.post(&format!("/api/v1/assets/{asset_id}/valuations"))
@@ -266,7 +266,7 @@ async fn created_objects_carry_location_and_etag() {
         .json(&serde_json::json!({"kind": "project", "name": "南永青村蔬菜大棚项目"}))
         .send()
         .await;
-    let entity_id = entity.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let entity_id = entity.created_id();
     created.push(
         app.post(&format!("/api/v1/equity-entities/{entity_id}/shareholdings"))
             .bearer(&operator)

@@ -353,6 +353,15 @@ impl Reply {
         assert_eq!(got, expected, "body: {}", self.text);
     }
 
+    /// Asserts a 201 and returns the created object's id.
+    #[track_caller]
+    pub fn created_id(&self) -> String {
+        self.assert_status(201)["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Value {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);

@@ -58,7 +58,7 @@ async fn control_characters_are_refused_in_bodies_queries_cursors_and_files() {
         }))
         .send()
         .await;
-    let asset_id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let asset_id = asset.created_id();
     app.post(&format!("/api/v1/assets/{asset_id}/verification"))
         .bearer(&admin)
         .json(&json!({"decision": "rejected", "note": "证书缺失\u{0}"}))
@@ -259,7 +259,7 @@ async fn a_body_that_never_arrives_gets_408() {
         }))
         .send()
         .await;
-    let asset_id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let asset_id = asset.created_id();
     let (answer, _) = stall_body(
         &app.address,
         &format!("/api/v1/assets/{asset_id}/documents"),

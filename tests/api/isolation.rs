@@ -246,14 +246,14 @@ async fn owned_objects(app: &TestApp) -> (Ids, String) {
         .json(&json!({"kind": "project", "name": "北庄村蔬菜大棚项目"}))
         .send()
         .await;
-    let entity = entity.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let entity = entity.created_id();
     let share = app
         .post(&format!("/api/v1/equity-entities/{entity}/shareholdings"))
         .bearer(&desk.loan.operator)
         .json(&json!({"holder_name": "北庄村股份经济合作社", "holder_type": "collective", "percentage": "51.00"}))
         .send()
         .await;
-    let share = share.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let share = share.created_id();
     let user = app.create_user("org_operator").await["id"]
         .as_str()
         .unwrap()
@@ -379,10 +379,7 @@ async fn a_draft_product_is_its_own_banks_alone() {
         .json(&crate::loans::product_body("未发布的产品", "3.95", "0.6"))
         .send()
         .await;
-    let draft = created.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let draft = created.created_id();
     let strangers = [
         app.token_bound("bank_officer", None, Some(app.fixture.other_bank))
             .await,

@@ -45,10 +45,7 @@ pub(crate) async fn active_product(app: &TestApp, approver: &str, body: &Value) 
         .json(body)
         .send()
         .await;
-    let id = created.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.created_id();
     let active = app
         .post(&format!("/api/v1/products/{id}/activate"))
         .bearer(approver)
@@ -70,7 +67,7 @@ pub(crate) async fn valued_land(app: &TestApp, admin: &str, value: &str) -> Stri
         }))
         .send()
         .await;
-    let id = asset.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let id = asset.created_id();
     app.post(&format!("/api/v1/assets/{id}/verification"))
         .bearer(admin)
         .json(&json!({"decision": "verified"}))
@@ -111,10 +108,7 @@ pub(crate) async fn setup(app: &TestApp) -> Loan {
         )
         .send()
         .await;
-    let resolution = resolution.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let resolution = resolution.created_id();
     Loan {
         operator,
         admin,
@@ -131,6 +125,21 @@ pub(crate) fn draft(loan: &Loan, amount: &str) -> Value {
         "resolution_date": (today() - Duration::days(10)).to_string(),
         "resolution_document_id": loan.resolution,
     })
+}
+
+/// `count` drafts of `draft(loan, "100000.00")`, all pledging the loan's asset.
+pub(crate) async fn drafts(app: &TestApp, loan: &Loan, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        let created = app
+            .post("/api/v1/applications")
+            .bearer(&loan.operator)
+            .json(&draft(loan, "100000.00"))
+            .send()
+            .await;
+        ids.push(created.created_id());
+    }
+    ids
 }
 
 pub(crate) async fn open_liens(app: &TestApp) -> u64 {
@@ -314,7 +323,7 @@ async fn every_ineligibility_reason_appears_with_its_code() {
         }))
         .send()
         .await
-        .assert_status(201)["id"].as_str().unwrap().to_owned();
+        .created_id();
     let pledged = valued_land(&app, &loan.admin, "100000.00").await;
     let mut other = draft(&loan, "50000.00");
     other["asset_ids"] = json!([pledged]);
@@ -412,7 +421,7 @@ async fn submit_checks_everything_again() {
         .json(&json!({"amount": "2000000.00", "term_months": 36, "purpose": "planting"}))
         .send()
         .await;
-    let id = bare.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let id = bare.created_id();
     app.post(&format!("/api/v1/applications/{id}/submit"))
         .bearer(&loan.operator)
         .send()
@@ -456,21 +465,7 @@ async fn submit_checks_everything_again() {
 async fn twenty_applications_racing_for_one_asset_let_exactly_one_in() {
     let app = spawn_app().await;
     let loan = setup(&app).await;
-    let mut ids = Vec::new();
-    for _ in 0..20 {
-        let created = app
-            .post("/api/v1/applications")
-            .bearer(&loan.operator)
-            .json(&draft(&loan, "100000.00"))
-            .send()
-            .await;
-        ids.push(
-            created.assert_status(201)["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let ids = drafts(&app, &loan, 20).await;
     let submits = ids.iter().map(|id| {
         app.post(&format!("/api/v1/applications/{id}/submit"))
             .bearer(&loan.operator)
@@ -501,10 +496,7 @@ async fn retried_submits_with_one_key_change_nothing_twice() {
         .json(&draft(&loan, "100000.00"))
         .send()
         .await;
-    let id = created.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.created_id();
     let submit = || {
         app.post(&format!("/api/v1/applications/{id}/submit"))
             .bearer(&loan.operator)
@@ -692,10 +684,7 @@ async fn what_never_reached_a_bank_stays_hidden_from_it() {
         .json(&draft(&loan, "100000.00"))
         .send()
         .await;
-    let id = created.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.created_id();
     app.post(&format!("/api/v1/applications/{id}/withdraw"))
         .bearer(&loan.operator)
         .send()
@@ -730,10 +719,7 @@ async fn what_never_reached_a_bank_stays_hidden_from_it() {
         .json(&draft(&loan, "100000.00"))
         .send()
         .await;
-    let pledged = pledged.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pledged = pledged.created_id();
     app.post(&format!("/api/v1/applications/{pledged}/submit"))
         .bearer(&loan.operator)
         .send()
@@ -807,7 +793,7 @@ async fn upload_document(app: &TestApp, loan: &Loan) -> String {
         .multipart(form)
         .send()
         .await;
-    reply.assert_status(201)["id"].as_str().unwrap().to_owned()
+    reply.created_id()
 }
 
 #[tokio::test]
@@ -820,10 +806,7 @@ async fn a_product_retired_after_it_was_chosen_cannot_be_submitted_to() {
         .json(&draft(&loan, "100000.00"))
         .send()
         .await;
-    let id = created.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.created_id();
     let approver = app.token_for("bank_approver").await;
     app.post(&format!("/api/v1/products/{}/retire", loan.product))
         .bearer(&approver)
@@ -888,10 +871,7 @@ async fn racing_product_moves_let_one_win_and_are_audited_once() {
         .json(&product_body("竞速贷", "4.35", "0.6"))
         .send()
         .await;
-    let id = created.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.created_id();
     let path = format!("/api/v1/products/{id}/activate");
     let racers = (0..8).map(|_| app.post(&path).bearer(&approver).send());
     let replies = futures_util::future::join_all(racers).await;

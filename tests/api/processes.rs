@@ -13,28 +13,14 @@ use uuid::Uuid;
 
 use crate::binary::{spawn_processes, start_process};
 use crate::helpers::{TestApp, spawn_app};
-use crate::loans::{draft, open_liens, setup, today, valued_land};
+use crate::loans::{draft, drafts, open_liens, setup, today, valued_land};
 use crate::review::{act, approved, desk, disbursement, recommendation, submitted};
 
 #[tokio::test]
 async fn fifty_submits_pledging_one_asset_across_two_processes_make_one_lien() {
     let (app, servers) = spawn_processes(2).await;
     let loan = setup(&app).await;
-    let mut ids = Vec::new();
-    for _ in 0..50 {
-        let created = app
-            .post("/api/v1/applications")
-            .bearer(&loan.operator)
-            .json(&draft(&loan, "100000.00"))
-            .send()
-            .await;
-        ids.push(
-            created.assert_status(201)["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let ids = drafts(&app, &loan, 50).await;
     let client = reqwest::Client::new();
     let submits = ids.iter().enumerate().map(|(i, id)| {
         let server = &servers[i % servers.len()].address;
@@ -343,12 +329,7 @@ async fn a_process_killed_mid_write_loses_nothing_it_confirmed_and_breaks_no_inv
             .json(&body)
             .send()
             .await;
-        drafts.push(
-            created.assert_status(201)["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        drafts.push(created.created_id());
     }
     let edited = valued_land(&app, &desk.loan.admin, "100000.00").await;
 

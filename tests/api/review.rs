@@ -42,10 +42,7 @@ async fn submitted_on(app: &TestApp, desk: &Desk, amount: &str, asset: &str) -> 
         .json(&body)
         .send()
         .await;
-    let id = created.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.created_id();
     app.post(&format!("/api/v1/applications/{id}/submit"))
         .bearer(&desk.loan.operator)
         .send()
@@ -721,7 +718,7 @@ async fn racing_officers_claims_resubmissions_and_last_repayments_each_let_one_t
         .json(&rival)
         .send()
         .await;
-    let rival = rival.assert_status(201)["id"].as_str().unwrap().to_owned();
+    let rival = rival.created_id();
     let (resubmitted, rival_submitted) = tokio::join!(
         act(
             &app,
