@@ -147,25 +147,16 @@ fn process_environment(database: &TestDatabase) -> BTreeMap<String, String> {
     environment(&database.url, database.data_dir.path())
 }
 
-/// A deployment's environment for a process on `database_url`, keeping documents in `data_dir`.
+/// A deployment's environment for a process on `database_url`, keeping documents in `data_dir`:
+/// the tests' settings, metrics off.
 pub(crate) fn environment(
     database_url: &str,
     data_dir: &std::path::Path,
 ) -> BTreeMap<String, String> {
-    [
-        ("DATABASE_URL", database_url),
-        ("APP_BIND", "127.0.0.1:0"),
-        ("APP_DATA_DIR", &data_dir.display().to_string()),
-        ("APP_JWT_SECRET", TEST_JWT_SECRET),
-        ("APP_ADMIN_MOBILE", ADMIN_MOBILE),
-        ("APP_ADMIN_PASSWORD", ADMIN_PASSWORD),
-        ("APP_LOGIN_RATE_PER_ADDRESS", "100000"),
-        ("APP_REFRESH_RATE_PER_ADDRESS", "100000"),
-        ("APP_METRICS", "off"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+    settings_environment(&api::Settings {
+        metrics: api::config::MetricsEndpoint::Off,
+        ..settings_for(database_url, data_dir)
+    })
 }
 
 /// The environment that configures the binary exactly as `settings` (every field named, so a

@@ -151,10 +151,15 @@ pub fn uscc_for(village: &str) -> String {
 /// The settings every test instance runs with. The per-address limits are raised (every test
 /// calls from 127.0.0.1); the tests of those limits lower them again.
 pub fn test_settings(database: &TestDatabase) -> Settings {
+    settings_for(&database.url, database.data_dir.path())
+}
+
+/// [`test_settings`] for any database and data directory.
+pub fn settings_for(database_url: &str, data_dir: &std::path::Path) -> Settings {
     Settings {
         bind: "127.0.0.1:0".into(),
-        database_url: Some(SecretString::from(database.url.clone())),
-        data_dir: database.data_dir.path().to_path_buf(),
+        database_url: Some(SecretString::from(database_url.to_owned())),
+        data_dir: data_dir.to_path_buf(),
         jwt_secret: Some(SecretString::from(TEST_JWT_SECRET)),
         admin_mobile: Some(ADMIN_MOBILE.into()),
         admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
