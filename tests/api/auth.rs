@@ -662,7 +662,7 @@ async fn changing_password_signs_out_other_sessions() {
 }
 
 /// Unknown mobiles and wrong passwords cost the same (a password hash is checked either way), so
-/// the answer's timing does not tell which mobiles are registered. Medians of 20 tries each,
+/// the answer's timing does not tell which mobiles are registered. The fastest of 20 tries each,
 /// alternating, each mobile below its lock-out.
 #[tokio::test]
 async fn unknown_mobile_and_wrong_password_take_the_same_time() {
@@ -690,13 +690,12 @@ async fn unknown_mobile_and_wrong_password_take_the_same_time() {
             .assert_problem(401, "invalid_credentials");
         wrong_times.push(started.elapsed());
     }
-    let median = |times: &mut Vec<std::time::Duration>| {
-        times.sort();
-        times[times.len() / 2]
-    };
-    let (unknown, wrong) = (median(&mut unknown_times), median(&mut wrong_times));
+    // The fastest of each: what the work itself costs. The suite runs beside this test, and
+    // its load lands on single tries at random (a median of 20 once read 48 vs 32 ms).
+    let fastest = |times: &[std::time::Duration]| times.iter().min().copied().unwrap();
+    let (unknown, wrong) = (fastest(&unknown_times), fastest(&wrong_times));
     let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
-    println!("median unknown mobile {unknown:?}, wrong password {wrong:?} (ratio {ratio:.2})");
+    println!("fastest unknown mobile {unknown:?}, wrong password {wrong:?} (ratio {ratio:.2})");
     assert!(
         (0.67..=1.5).contains(&ratio),
         "unknown {unknown:?} vs wrong password {wrong:?}: the timing tells them apart"
