@@ -513,7 +513,7 @@ async fn a_process_killed_mid_write_loses_nothing_it_confirmed_and_breaks_no_inv
     assert_eq!(
         objects.len(),
         rows.len(),
-        "an object without its row remains"
+        "an object without its row remains: {objects:?}"
     );
     assert_invariants(&app).await;
     let me = reqwest::Client::new()
@@ -563,6 +563,13 @@ async fn the_clean_up_spares_referenced_and_recent_bytes() {
         .put(&stray, object_store::PutPayload::from_static(b"%PDF-1.7"))
         .await
         .unwrap();
+    // A write the store never finished: a kill between writing the staging file and renaming it.
+    let staged = app.database.data_dir.path().join(format!(
+        "documents/assets/{}/{}#3",
+        loan.asset,
+        Uuid::now_v7()
+    ));
+    std::fs::write(&staged, b"%PDF-1.").unwrap();
     // Younger than the grace period: an upload that may still be committing its row.
     let kept = api::assets::remove_orphan_objects(&app.db, &store, chrono::Duration::hours(1))
         .await
@@ -571,8 +578,9 @@ async fn the_clean_up_spares_referenced_and_recent_bytes() {
     let removed = api::assets::remove_orphan_objects(&app.db, &store, chrono::Duration::zero())
         .await
         .unwrap();
-    assert_eq!(removed, 1, "only the stray bytes");
+    assert_eq!(removed, 2, "only the stray bytes and the unfinished write");
     assert!(store.head(&stray).await.is_err());
+    assert!(!staged.exists());
     // The resolution uploaded by the set-up still reads.
     let content = app
         .get(&format!("/api/v1/documents/{}/content", loan.resolution))

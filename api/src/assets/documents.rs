@@ -355,15 +355,20 @@ pub async fn remove_blobs(store: &Store, keys: Vec<String>) {
 }
 
 /// Deletes document bytes that no row refers to and that are older than `grace`: what an upload
-/// cut short between storing its bytes and committing its row (a crash, a kill) leaves behind.
-/// The grace period spares uploads still under way. Safe on every instance at once: deleting
-/// twice is harmless. Returns how many objects it removed.
+/// cut short between storing its bytes and committing its row (a crash, a kill) leaves behind,
+/// and what a crash left of a write the store had not finished. The grace period spares uploads
+/// still under way. Safe on every instance at once: deleting twice is harmless. Returns how many
+/// objects (finished or not) it removed.
 pub async fn remove_orphan_objects(
     db: &impl ConnectionTrait,
     store: &Store,
     grace: chrono::Duration,
 ) -> Result<u64, ApiError> {
     let cutoff = crate::db::now() - grace;
+    let mut removed = store
+        .remove_partial_writes(cutoff.into())
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let mut candidates = Vec::new();
     let mut listing = store.list(Some(&StorePath::from("assets")));
     while let Some(object) = listing
@@ -375,7 +380,6 @@ pub async fn remove_orphan_objects(
             candidates.push(object.location.to_string());
         }
     }
-    let mut removed = 0;
     for chunk in candidates.chunks(500) {
         let known: std::collections::HashSet<String> = asset_document::Entity::find()
             .select_only()
