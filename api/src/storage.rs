@@ -51,11 +51,16 @@ fn remove_staged_files(dir: &Path, cutoff: SystemTime) -> std::io::Result<u64> {
     let mut removed = 0;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(next)? {
+        let entries = match std::fs::read_dir(next) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(err) => return Err(err),
+        };
+        for entry in entries {
             let entry = entry?;
             let metadata = match entry.metadata() {
                 Ok(metadata) => metadata,
-                // Published (renamed) or removed since the listing.
+                // Published (renamed) or removed since the directory was read.
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(err) => return Err(err),
             };
