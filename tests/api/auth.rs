@@ -707,19 +707,7 @@ async fn unknown_mobile_and_wrong_password_take_the_same_time() {
 #[tokio::test]
 async fn no_secret_reaches_a_log_line_or_a_response() {
     use sea_orm::EntityTrait;
-    let database = TestDatabase::create().await;
-    let mut env = crate::binary::environment(&database.url, database.data_dir.path());
-    env.insert("RUST_LOG".into(), "debug".into());
-    let server = crate::binary::Server::start(&env, database.data_dir.path());
-    server.wait_ready().await;
-    let db = sea_orm::Database::connect(&database.url).await.unwrap();
-    let app = TestApp {
-        address: server.address.clone(),
-        fixture: seed(&db).await,
-        db,
-        _server: None,
-        database,
-    };
+    let (app, servers) = crate::binary::spawn_processes_with(1, &[("RUST_LOG", "debug")]).await;
     let mut responses = Vec::new();
     let mut secrets = vec![
         ADMIN_PASSWORD.to_owned(),
@@ -814,7 +802,7 @@ async fn no_secret_reaches_a_log_line_or_a_response() {
         }
     }
 
-    let logs = server.output();
+    let logs = servers[0].output();
     assert!(
         logs.len() > 20,
         "debug logging produced {} lines",

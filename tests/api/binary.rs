@@ -25,8 +25,8 @@ pub(crate) struct Server {
 
 impl Server {
     /// Starts `rural-collateral serve` with exactly `env` (nothing inherited) in `dir`, and waits
-    /// until it says where it listens.
-    pub(crate) fn start(env: &BTreeMap<String, String>, dir: &std::path::Path) -> Server {
+    /// until it is ready to serve.
+    pub(crate) async fn start(env: &BTreeMap<String, String>, dir: &std::path::Path) -> Server {
         let mut child = Command::new(BINARY)
             .arg("serve")
             .env_clear()
@@ -49,15 +49,17 @@ impl Server {
                 );
             }
         };
-        Server {
+        let server = Server {
             child,
             address: format!("http://127.0.0.1:{port}"),
             stdout,
             stderr,
-        }
+        };
+        server.wait_ready().await;
+        server
     }
 
-    pub(crate) async fn wait_ready(&self) {
+    async fn wait_ready(&self) {
         for _ in 0..100 {
             if let Ok(reply) = reqwest::get(format!("{}/health/ready", self.address)).await
                 && reply.status() == 200
@@ -114,17 +116,29 @@ impl Drop for Server {
 /// the test fixture seeded. The `TestApp` talks to the first; keep the servers alive while
 /// testing (dropping one kills its process).
 pub(crate) async fn spawn_processes(count: usize) -> (TestApp, Vec<Server>) {
+    spawn_processes_with(count, &[]).await
+}
+
+/// [`spawn_processes`] with more variables in the processes' environment (`RUST_LOG`, say).
+pub(crate) async fn spawn_processes_with(
+    count: usize,
+    extra: &[(&str, &str)],
+) -> (TestApp, Vec<Server>) {
     let database = TestDatabase::create().await;
-    let env = process_environment(&database);
-    let first = Server::start(&env, database.data_dir.path());
-    first.wait_ready().await;
+    let mut env = environment(&database.url, database.data_dir.path());
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let mut servers = vec![Server::start(&env, database.data_dir.path()).await];
+    // The first process has migrated the database: the fixture can go in.
     let db = sea_orm::Database::connect(&database.url)
         .await
         .expect("test connection");
     let fixture = seed(&db).await;
-    let mut servers = vec![first];
     for _ in 1..count {
-        servers.push(start_process(&database).await);
+        servers.push(Server::start(&env, database.data_dir.path()).await);
     }
     let app = TestApp {
         address: servers[0].address.clone(),
@@ -138,13 +152,11 @@ pub(crate) async fn spawn_processes(count: usize) -> (TestApp, Vec<Server>) {
 
 /// Another process of the binary on the test's database (a restart, or one more instance).
 pub(crate) async fn start_process(database: &TestDatabase) -> Server {
-    let server = Server::start(&process_environment(database), database.data_dir.path());
-    server.wait_ready().await;
-    server
-}
-
-fn process_environment(database: &TestDatabase) -> BTreeMap<String, String> {
-    environment(&database.url, database.data_dir.path())
+    Server::start(
+        &environment(&database.url, database.data_dir.path()),
+        database.data_dir.path(),
+    )
+    .await
 }
 
 /// A deployment's environment for a process on `database_url`, keeping documents in `data_dir`:
@@ -316,8 +328,7 @@ async fn the_binary_starts_with_the_compose_environment_and_stops_on_sigterm() {
     let mut env = compose_environment_here(&database, &BTreeMap::new());
     assert_eq!(env["APP_ADMIN_MOBILE"], "13800000000", "compose's default");
     env.insert("APP_METRICS".into(), "main".into());
-    let server = Server::start(&env, database.data_dir.path());
-    server.wait_ready().await;
+    let server = Server::start(&env, database.data_dir.path()).await;
 
     // The admin of the compose file, with the one-time password the server printed.
     let printed = server.stdout.lock().unwrap().join("\n");
@@ -398,8 +409,7 @@ async fn all_digit_settings_from_the_environment_stay_text() {
     ]);
     let mut env = compose_environment_here(&database, &given);
     env.insert("APP_METRICS".into(), "off".into());
-    let server = Server::start(&env, database.data_dir.path());
-    server.wait_ready().await;
+    let server = Server::start(&env, database.data_dir.path()).await;
     let reply = reqwest::Client::new()
         .post(format!("{}/api/v1/auth/login", server.address))
         .json(&json!({"mobile": "13800000007", "password": "20261128a"}))
@@ -424,8 +434,7 @@ async fn the_binary_reads_a_config_file() {
         ),
     )
     .unwrap();
-    let server = Server::start(&BTreeMap::new(), dir);
-    server.wait_ready().await;
+    let server = Server::start(&BTreeMap::new(), dir).await;
     let client = reqwest::Client::new();
     let reply = client
         .post(format!("{}/api/v1/auth/login", server.address))

@@ -187,8 +187,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let server = crate::binary::Server::start(
             &crate::binary::settings_environment(&settings),
             database.data_dir.path(),
-        );
-        server.wait_ready().await;
+        )
+        .await;
         (server.address.clone(), Some(server))
     } else {
         if std::env::var("TEST_LOG").is_ok() {
@@ -452,6 +452,20 @@ impl TestApp {
             ..Settings::default()
         };
         api::storage::open(&settings).expect("document store")
+    }
+
+    /// The number a single-value SQL query (a count, a sum) returns from the app's database.
+    pub async fn sql_number(&self, sql: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .expect("one row");
+        row.try_get_by_index(0).expect("a number")
     }
 
     pub async fn login(&self, mobile: &str, password: &str) -> Reply {

@@ -166,7 +166,6 @@ async fn request(
 
 /// Rows of every table a write could touch, to prove that nothing changed.
 async fn fingerprint(app: &TestApp) -> Vec<(String, i64)> {
-    use sea_orm::{ConnectionTrait, Statement};
     let mut queries: Vec<String> = [
         "audit_events",
         "asset_documents",
@@ -197,14 +196,7 @@ async fn fingerprint(app: &TestApp) -> Vec<(String, i64)> {
     queries.push("SELECT COUNT(*) AS n FROM notifications WHERE read_at IS NULL".to_owned());
     let mut counts = Vec::new();
     for sql in queries {
-        let backend = app.db.get_database_backend();
-        let row = app
-            .db
-            .query_one_raw(Statement::from_string(backend, &sql))
-            .await
-            .expect("fingerprint query")
-            .expect("one row");
-        let n = row.try_get::<i64>("", "n").expect("count");
+        let n = app.sql_number(&sql).await;
         counts.push((sql, n));
     }
     counts

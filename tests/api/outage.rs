@@ -3,8 +3,6 @@
 //! and the API recovers by itself. PostgreSQL only: an embedded SQLite file has no connections to
 //! drop and no server to stop.
 
-use sea_orm::ConnectionTrait;
-
 use crate::helpers::*;
 
 #[tokio::test]
@@ -20,18 +18,11 @@ async fn dropped_connections_answer_503_and_the_api_recovers_by_itself() {
         reply.assert_status(200);
     }
     let killed = app
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.db.get_database_backend(),
-            format!(
-                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
-                 WHERE datname = '{database}' AND pid <> pg_backend_pid()"
-            ),
+        .sql_number(&format!(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = '{database}' AND pid <> pg_backend_pid()"
         ))
-        .await
-        .unwrap()
-        .unwrap();
-    let killed: i64 = killed.try_get_by_index(0).unwrap();
+        .await;
     assert!(killed > 0, "the API's connections were dropped");
 
     let mut unavailable = 0;
@@ -198,8 +189,8 @@ async fn postgresql_stopped_under_load_answers_503_fast_and_the_api_recovers_by_
     let server = crate::binary::Server::start(
         &crate::binary::environment(&cluster.url(), data_dir.path()),
         data_dir.path(),
-    );
-    server.wait_ready().await;
+    )
+    .await;
     let address = server.address.clone();
     let client = reqwest::Client::new();
     let login: serde_json::Value = client

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use entity::{
     ApplicationStatus, Money, asset, asset_document, audit_event, loan_application, repayment,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -278,17 +278,7 @@ pub(crate) const INVARIANTS: [(&str, &str); 6] = [
 
 pub(crate) async fn assert_invariants(app: &TestApp) {
     for (name, query) in INVARIANTS {
-        let row = app
-            .db
-            .query_one_raw(Statement::from_string(
-                app.db.get_database_backend(),
-                query.to_owned(),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let violations: i64 = row.try_get_by_index(0).unwrap();
-        assert_eq!(violations, 0, "{name}");
+        assert_eq!(app.sql_number(query).await, 0, "{name}");
     }
     let report = api::audit::chain::verify(&app.db).await.unwrap();
     assert!(report.ok, "audit chain: {report:?}");
