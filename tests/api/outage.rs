@@ -57,6 +57,8 @@ struct PrivateCluster {
     bin: std::path::PathBuf,
     dir: tempfile::TempDir,
     port: u16,
+    /// PostgreSQL refuses to run as root; CI runs as root, so the cluster belongs to `postgres`.
+    as_root: bool,
 }
 
 impl PrivateCluster {
@@ -72,9 +74,17 @@ impl PrivateCluster {
             .local_addr()
             .unwrap()
             .port();
-        let cluster = PrivateCluster { bin, dir, port };
-        // PostgreSQL refuses to run as root; CI runs as root, so the cluster belongs to `postgres`.
-        if PrivateCluster::as_root() {
+        let as_root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
+        let cluster = PrivateCluster {
+            bin,
+            dir,
+            port,
+            as_root,
+        };
+        if as_root {
             let chown = std::process::Command::new("chown")
                 .args(["-R", "postgres:postgres"])
                 .arg(cluster.dir.path())
@@ -98,32 +108,26 @@ impl PrivateCluster {
         cluster
     }
 
-    fn as_root() -> bool {
-        std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|out| out.stdout.starts_with(b"0\n"))
-    }
-
     fn data(&self) -> String {
         self.dir.path().join("data").display().to_string()
     }
 
-    fn pg(&self, tool: &str, args: &[&str]) {
+    /// One of PostgreSQL's tools, run as the cluster's owner, its output discarded.
+    fn command(&self, tool: &str, args: &[&str]) -> std::process::Command {
         let program = self.bin.join(tool);
-        let status = if PrivateCluster::as_root() {
-            std::process::Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&program)
-                .args(args)
-                .stdout(std::process::Stdio::null())
-                .status()
+        let mut command = if self.as_root {
+            let mut runuser = std::process::Command::new("runuser");
+            runuser.args(["-u", "postgres", "--"]).arg(program);
+            runuser
         } else {
-            std::process::Command::new(&program)
-                .args(args)
-                .stdout(std::process::Stdio::null())
-                .status()
+            std::process::Command::new(program)
         };
+        command.args(args).stdout(std::process::Stdio::null());
+        command
+    }
+
+    fn pg(&self, tool: &str, args: &[&str]) {
+        let status = self.command(tool, args).status();
         assert!(status.expect(tool).success(), "{tool} {args:?} failed");
     }
 
@@ -161,11 +165,8 @@ impl PrivateCluster {
 
 impl Drop for PrivateCluster {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D", &self.data(), "-m", "immediate", "stop"])
-            .stdout(std::process::Stdio::null())
+        let _ = self
+            .command("pg_ctl", &["-D", &self.data(), "-m", "immediate", "stop"])
             .stderr(std::process::Stdio::null())
             .status();
     }
@@ -245,7 +246,7 @@ async fn postgresql_stopped_under_load_answers_503_fast_and_the_api_recovers_by_
             }
         }));
     }
-    let ready = |client: reqwest::Client, address: String| async move {
+    let ready = || async {
         client
             .get(format!("{address}/health/ready"))
             .timeout(Duration::from_secs(30))
@@ -256,13 +257,13 @@ async fn postgresql_stopped_under_load_answers_503_fast_and_the_api_recovers_by_
             .as_u16()
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(ready(client.clone(), address.clone()).await, 200);
+    assert_eq!(ready().await, 200);
 
     cluster.stop();
     let stopped = Instant::now();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let probe = Instant::now();
-    assert_eq!(ready(client.clone(), address.clone()).await, 503);
+    assert_eq!(ready().await, 503);
     assert!(
         probe.elapsed() < Duration::from_millis(1500),
         "readiness hung for {:?}",
@@ -279,7 +280,7 @@ async fn postgresql_stopped_under_load_answers_503_fast_and_the_api_recovers_by_
             .send()
             .await
             .unwrap();
-        if reply.status() == 200 && ready(client.clone(), address.clone()).await == 200 {
+        if reply.status() == 200 && ready().await == 200 {
             recovered = Some(restarted.elapsed());
             break;
         }
