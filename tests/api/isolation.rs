@@ -27,49 +27,41 @@ const SHARED: &[(&str, &str)] = &[
     ("GET", "/api/v1/products/{id}"),
 ];
 
-/// The path with the owner's ids in it, or with ids that name nothing (`absent`).
+/// The path with the owner's ids in it, or with ids that name nothing (`absent`; a region code
+/// and a year stay, they are not objects).
 fn fill(ids: &Ids, path: &str, absent: bool) -> String {
     let object = path
         .trim_start_matches("/api/v1/")
         .split('/')
         .next()
         .unwrap_or_default();
-    let mut filled = path.to_owned();
-    let mut put = |placeholder: &str, value: String| {
-        let value = if absent && placeholder != "{year}" && placeholder != "{code}" {
-            Uuid::now_v7().to_string()
-        } else {
-            value
-        };
-        filled = filled.replace(placeholder, &value);
-    };
     let id = match object {
-        "applications" => ids.application.clone(),
-        "assets" => ids.asset.clone(),
-        "documents" => ids.document.clone(),
-        "equity-entities" => ids.entity.clone(),
-        "products" => ids.product.clone(),
-        "notifications" => ids.notification.clone(),
-        "organizations" => ids.org.clone(),
-        "banks" => ids.bank.clone(),
-        "users" => ids.user.clone(),
-        "regions" => ids.code.clone(),
+        "applications" => &ids.application,
+        "assets" => &ids.asset,
+        "documents" => &ids.document,
+        "equity-entities" => &ids.entity,
+        "products" => &ids.product,
+        "notifications" => &ids.notification,
+        "organizations" => &ids.org,
+        "banks" => &ids.bank,
+        "users" => &ids.user,
+        "regions" => &ids.code,
         other => panic!("a new kind of object in {path} ({other}): name its owner's id here"),
     };
-    if path.contains("{id}") {
-        put("{id}", id);
-    }
-    if path.contains("{valuation_id}") {
-        put("{valuation_id}", ids.valuation.clone());
-    }
-    if path.contains("{sid}") {
-        put("{sid}", ids.share.clone());
-    }
-    if path.contains("{year}") {
-        put("{year}", ids.year.clone());
-    }
-    if path.contains("{code}") {
-        put("{code}", ids.code.clone());
+    let mut filled = path.to_owned();
+    for (placeholder, value, names_an_object) in [
+        ("{id}", id, true),
+        ("{valuation_id}", &ids.valuation, true),
+        ("{sid}", &ids.share, true),
+        ("{year}", &ids.year, false),
+        ("{code}", &ids.code, false),
+    ] {
+        let value = if absent && names_an_object {
+            Uuid::now_v7().to_string()
+        } else {
+            value.clone()
+        };
+        filled = filled.replace(placeholder, &value);
     }
     assert!(!filled.contains('{'), "an unknown path parameter in {path}");
     filled

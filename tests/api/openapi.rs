@@ -139,56 +139,67 @@ fn documented_patterns_agree_with_the_parsers() {
             .unwrap_or_else(|| panic!("{schema}.{field} has no pattern"));
         regex::Regex::new(pattern).expect("a valid pattern")
     };
-    for (schema, field) in [
-        ("LoginRequest", "mobile"),
-        ("CreateUserRequest", "mobile"),
-        ("CreateOrganizationRequest", "legal_rep_mobile"),
-        ("UpdateOrganizationRequest", "legal_rep_mobile"),
-    ] {
-        let pattern = pattern_of(schema, field);
-        for mobile in ["13800138000", "19912345678"] {
-            assert!(pattern.is_match(mobile) && Mobile::parse(mobile).is_ok());
-        }
-        for bad in ["12800138000", "1380013800", "138001380001", "1380013800a"] {
-            assert!(
-                !pattern.is_match(bad) && Mobile::parse(bad).is_err(),
-                "{bad}"
-            );
-        }
+    /// A documented format: the fields that carry it, its parser, samples either side.
+    struct Format {
+        fields: &'static [(&'static str, &'static str)],
+        parses: fn(&str) -> bool,
+        valid: &'static [&'static str],
+        invalid: &'static [&'static str],
     }
-    for (schema, field) in [
-        ("CreateOrganizationRequest", "region_code"),
-        ("UpdateOrganizationRequest", "region_code"),
-        ("CreateAssetRequest", "region_code"),
-        ("UpdateAssetRequest", "region_code"),
-        ("CreateBranchRequest", "region_code"),
-        ("CreateRegionRequest", "code"),
-        ("CreateRegionRequest", "parent_code"),
-    ] {
-        let pattern = pattern_of(schema, field);
-        assert!(pattern.is_match("140826100001") && RegionCode::parse("140826100001").is_ok());
-        for bad in ["14082610000", "1408261000011", "14082610000x"] {
-            assert!(
-                !pattern.is_match(bad) && RegionCode::parse(bad).is_err(),
-                "{bad}"
-            );
-        }
-    }
-    for (schema, field) in [
-        ("CreateOrganizationRequest", "uscc"),
-        ("UpdateOrganizationRequest", "uscc"),
-        ("CreateEntityRequest", "uscc"),
-        ("UpdateEntityRequest", "uscc"),
-    ] {
-        let pattern = pattern_of(schema, field);
-        let valid = "91350100M000100Y43";
-        assert!(pattern.is_match(valid) && Uscc::parse(valid).is_ok());
-        for bad in [
-            "91350100M000100Y4",
-            "91350100M000100YI3",
-            "91350100M000100Y433",
-        ] {
-            assert!(!pattern.is_match(bad) && Uscc::parse(bad).is_err(), "{bad}");
+    let formats = [
+        Format {
+            fields: &[
+                ("LoginRequest", "mobile"),
+                ("CreateUserRequest", "mobile"),
+                ("CreateOrganizationRequest", "legal_rep_mobile"),
+                ("UpdateOrganizationRequest", "legal_rep_mobile"),
+            ],
+            parses: |s| Mobile::parse(s).is_ok(),
+            valid: &["13800138000", "19912345678"],
+            invalid: &["12800138000", "1380013800", "138001380001", "1380013800a"],
+        },
+        Format {
+            fields: &[
+                ("CreateOrganizationRequest", "region_code"),
+                ("UpdateOrganizationRequest", "region_code"),
+                ("CreateAssetRequest", "region_code"),
+                ("UpdateAssetRequest", "region_code"),
+                ("CreateBranchRequest", "region_code"),
+                ("CreateRegionRequest", "code"),
+                ("CreateRegionRequest", "parent_code"),
+            ],
+            parses: |s| RegionCode::parse(s).is_ok(),
+            valid: &["140826100001"],
+            invalid: &["14082610000", "1408261000011", "14082610000x"],
+        },
+        Format {
+            fields: &[
+                ("CreateOrganizationRequest", "uscc"),
+                ("UpdateOrganizationRequest", "uscc"),
+                ("CreateEntityRequest", "uscc"),
+                ("UpdateEntityRequest", "uscc"),
+            ],
+            parses: |s| Uscc::parse(s).is_ok(),
+            valid: &["91350100M000100Y43"],
+            invalid: &[
+                "91350100M000100Y4",
+                "91350100M000100YI3",
+                "91350100M000100Y433",
+            ],
+        },
+    ];
+    for format in formats {
+        for (schema, field) in format.fields {
+            let pattern = pattern_of(schema, field);
+            for value in format.valid {
+                assert!(pattern.is_match(value) && (format.parses)(value), "{value}");
+            }
+            for value in format.invalid {
+                assert!(
+                    !pattern.is_match(value) && !(format.parses)(value),
+                    "{value}"
+                );
+            }
         }
     }
 }
