@@ -4,8 +4,8 @@
 # role. Fails on any 5xx and on any response the document does not describe (status code, content
 # type, headers, body schema). See docs/reliability.md.
 #
-#   tests/reliability/contract.sh                 # bounded run, as CI does (embedded SQLite)
-#   CONTRACT_MAX_EXAMPLES=200 tests/reliability/contract.sh      # the long run
+#   tests/reliability/contract.sh                 # bounded run (embedded SQLite; CI: PostgreSQL)
+#   CONTRACT_MAX_EXAMPLES=100 tests/reliability/contract.sh      # the long run
 #   CONTRACT_CHECKS=negative_data_rejection tests/reliability/contract.sh   # other checks
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/contract tests/reliability/contract.sh
 #

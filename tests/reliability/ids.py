@@ -36,10 +36,9 @@ ids["organizations"] = first("/api/v1/organizations?limit=1")
 ids["banks"] = first("/api/v1/banks?limit=1")
 ids["users"] = first("/api/v1/users?limit=1")
 ids["notifications"] = first("/api/v1/notifications?limit=1")
-if ids["assets"]:
-    ids["documents"] = first(f"/api/v1/assets/{ids['assets']}/documents")
 nested = {}
 if ids["assets"]:
+    ids["documents"] = first(f"/api/v1/assets/{ids['assets']}/documents")
     nested["valuation_id"] = first(f"/api/v1/assets/{ids['assets']}/valuations")
 if ids["equity-entities"]:
     nested["sid"] = first(f"/api/v1/equity-entities/{ids['equity-entities']}/shareholdings")
