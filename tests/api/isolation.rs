@@ -295,28 +295,18 @@ async fn every_route_with_an_id_hides_one_tenants_objects_from_every_other_tenan
         let shared = SHARED.contains(&(method.as_str(), path.as_str()));
         let body = valid_body(method, path);
         for (who, token) in &strangers {
-            let theirs = request(
-                &app,
-                token,
-                method,
-                &fill(&owned, path, false),
-                *multipart,
-                body.as_ref(),
-            )
-            .await;
+            let call = |absent| {
+                let path = fill(&owned, path, absent);
+                let body = body.as_ref();
+                let app = &app;
+                async move { request(app, token, method, &path, *multipart, body).await }
+            };
+            let theirs = call(false).await;
             if shared {
                 theirs.assert_status(200);
                 continue;
             }
-            let nothing = request(
-                &app,
-                token,
-                method,
-                &fill(&owned, path, true),
-                *multipart,
-                body.as_ref(),
-            )
-            .await;
+            let nothing = call(true).await;
             let status = theirs.status.as_u16();
             assert!(
                 status == 404 || status == 403,
