@@ -110,26 +110,20 @@ fn valid_body(method: &str, path: &str) -> Option<Value> {
 /// Every operation whose path names an object, as the live document lists it.
 fn routes_with_ids(document: &Value) -> Vec<(String, String, bool)> {
     let mut routes = Vec::new();
-    for (path, item) in document["paths"].as_object().expect("paths") {
+    for (method, path, operation) in crate::openapi::operations(document) {
         if !path.contains('{') {
             continue;
         }
-        for (method, operation) in item.as_object().expect("path item") {
-            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
-                continue;
-            }
-            let body = &operation["requestBody"]["content"];
-            let multipart = body.get("multipart/form-data").is_some();
-            if body.get("application/json").is_some() {
-                let required = operation["requestBody"]["required"] != json!(false);
-                assert!(
-                    valid_body(&method.to_uppercase(), path).is_some() || !required,
-                    "{} {path} takes a body: give it a valid one in valid_body",
-                    method.to_uppercase()
-                );
-            }
-            routes.push((method.to_uppercase(), path.clone(), multipart));
+        let body = &operation["requestBody"]["content"];
+        let multipart = body.get("multipart/form-data").is_some();
+        if body.get("application/json").is_some() {
+            let required = operation["requestBody"]["required"] != json!(false);
+            assert!(
+                valid_body(&method, path).is_some() || !required,
+                "{method} {path} takes a body: give it a valid one in valid_body"
+            );
         }
+        routes.push((method, path.to_owned(), multipart));
     }
     routes
 }

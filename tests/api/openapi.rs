@@ -1,9 +1,24 @@
 //! `docs/openapi.json` is the committed copy of the document the code generates.
 //! Regenerate with `UPDATE_OPENAPI=1 cargo test --test api openapi`.
 
+use serde_json::Value;
+
 /// The generated document as plain JSON, for reading like a client would.
-fn document_json() -> serde_json::Value {
+pub(crate) fn document_json() -> Value {
     serde_json::from_str(&api::openapi::document().to_json().expect("json")).expect("parses")
+}
+
+/// Every operation of an OpenAPI document: its method (upper case), path and object.
+pub(crate) fn operations(document: &Value) -> Vec<(String, &str, &Value)> {
+    let mut found = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                found.push((method.to_uppercase(), path.as_str(), operation));
+            }
+        }
+    }
+    found
 }
 
 #[test]
@@ -28,16 +43,14 @@ fn committed_document_matches_the_code() {
 #[test]
 fn every_response_has_a_description() {
     let document = document_json();
-    for (path, item) in document["paths"].as_object().expect("paths") {
-        for (method, operation) in item.as_object().expect("item") {
-            for (status, response) in operation["responses"].as_object().expect("responses") {
-                assert!(
-                    response["description"]
-                        .as_str()
-                        .is_some_and(|d| !d.is_empty()),
-                    "{method} {path} {status}"
-                );
-            }
+    for (method, path, operation) in operations(&document) {
+        for (status, response) in operation["responses"].as_object().expect("responses") {
+            assert!(
+                response["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty()),
+                "{method} {path} {status}"
+            );
         }
     }
 }
@@ -48,21 +61,19 @@ fn every_response_has_a_description() {
 fn secured_operations_declare_401_and_403() {
     let document = document_json();
     let mut secured = 0;
-    for (path, item) in document["paths"].as_object().expect("paths") {
-        for (method, operation) in item.as_object().expect("item") {
-            if operation["security"]
-                .as_array()
-                .is_none_or(|s| s.is_empty())
-            {
-                continue;
-            }
-            secured += 1;
-            for status in ["401", "403"] {
-                assert!(
-                    operation["responses"].get(status).is_some(),
-                    "{method} {path} lacks {status}"
-                );
-            }
+    for (method, path, operation) in operations(&document) {
+        if operation["security"]
+            .as_array()
+            .is_none_or(|s| s.is_empty())
+        {
+            continue;
+        }
+        secured += 1;
+        for status in ["401", "403"] {
+            assert!(
+                operation["responses"].get(status).is_some(),
+                "{method} {path} lacks {status}"
+            );
         }
     }
     assert!(secured > 50, "{secured} secured operations");
@@ -78,7 +89,7 @@ fn secured_operations_declare_401_and_403() {
 /// (and the contract fuzzing) blind to that part.
 #[test]
 fn every_reference_resolves() {
-    fn refs<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+    fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
         match value {
             serde_json::Value::Object(map) => {
                 if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
@@ -109,17 +120,15 @@ fn every_reference_resolves() {
 #[test]
 fn shared_answers_are_declared_everywhere() {
     let document = document_json();
-    for (path, item) in document["paths"].as_object().expect("paths") {
-        for (method, operation) in item.as_object().expect("item") {
-            let responses = &operation["responses"];
-            assert!(responses["503"].is_object(), "{method} {path} lacks 503");
-            if operation["requestBody"].is_object() {
-                for status in ["400", "408", "413", "415", "422"] {
-                    assert!(
-                        responses[status].is_object(),
-                        "{method} {path} lacks {status}"
-                    );
-                }
+    for (method, path, operation) in operations(&document) {
+        let responses = &operation["responses"];
+        assert!(responses["503"].is_object(), "{method} {path} lacks 503");
+        if operation["requestBody"].is_object() {
+            for status in ["400", "408", "413", "415", "422"] {
+                assert!(
+                    responses[status].is_object(),
+                    "{method} {path} lacks {status}"
+                );
             }
         }
     }
